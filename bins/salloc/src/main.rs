@@ -1,0 +1,3 @@
+//! `salloc`: being written.
+
+fn main() {}

@@ -1,0 +1,3 @@
+//! `sbatch`: being written.
+
+fn main() {}

@@ -1,0 +1,3 @@
+//! `srun`: being written.
+
+fn main() {}
