@@ -1,0 +1,115 @@
+//! What the sk8 binaries share at run time: the real [`Host`] (files and
+//! standard input), the submission [`Context`] read from this process, and
+//! printing a [`Failure`] the way Slurm does.
+//!
+//! [`Host`]: sk8_opts::sbatch::Host
+//! [`Context`]: sk8_opts::sbatch::Context
+//! [`Failure`]: sk8_opts::Failure
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::process::ExitCode;
+
+use sk8_opts::Failure;
+use sk8_opts::sbatch::{Context, Host};
+
+/// Exit code for success.
+pub const EXIT_OK: u8 = 0;
+
+/// The machine the command runs on.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct RealHost;
+
+impl Host for RealHost {
+    fn read_file(&self, path: &str) -> std::io::Result<Vec<u8>> {
+        std::fs::read(path)
+    }
+
+    fn read_stdin(&self) -> std::io::Result<Vec<u8>> {
+        let mut buf = Vec::new();
+        std::io::stdin().lock().read_to_end(&mut buf)?;
+        Ok(buf)
+    }
+
+    fn is_readable_file(&self, path: &str) -> bool {
+        std::fs::File::open(path)
+            .and_then(|f| f.metadata())
+            .is_ok_and(|m| m.is_file())
+    }
+}
+
+/// The submission context of this process: argv\[0\], working directory,
+/// environment, user and host.
+pub fn context(argv0: &str) -> Context {
+    let env: BTreeMap<String, String> = std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+        .collect();
+    let cwd = std::env::current_dir()
+        .map(|p| p.to_string_lossy().into_owned())
+        .or_else(|_| env.get("PWD").cloned().ok_or(()))
+        .unwrap_or_else(|_| "/".to_string());
+    let (uid, gid) = ids();
+    let user = env
+        .get("USER")
+        .or_else(|| env.get("LOGNAME"))
+        .cloned()
+        .or_else(|| user_name(uid))
+        .unwrap_or_else(|| uid.to_string());
+    Context {
+        argv0: argv0.to_string(),
+        cwd,
+        env,
+        user,
+        uid,
+        gid,
+        host: short_hostname(),
+        default_partition: None,
+    }
+}
+
+/// The real user and group ids, from `/proc/self/status`.
+fn ids() -> (u32, u32) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    };
+    (field("Uid:"), field("Gid:"))
+}
+
+/// The name of `uid` in `/etc/passwd`.
+fn user_name(uid: u32) -> Option<String> {
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|l| {
+        let mut f = l.split(':');
+        let name = f.next()?;
+        let id = f.nth(1)?.parse::<u32>().ok()?;
+        (id == uid).then(|| name.to_string())
+    })
+}
+
+/// This host's name up to the first dot, as Slurm's `gethostname_short`.
+pub fn short_hostname() -> String {
+    let name = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    let name = name.trim();
+    name.split('.').next().unwrap_or(name).to_string()
+}
+
+/// Prints `failure` on standard error as program `prog` and returns its exit code.
+pub fn fail(prog: &str, failure: &Failure) -> ExitCode {
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_all(failure.render(prog).as_bytes());
+    ExitCode::from(failure.code)
+}
+
+/// The program's arguments after argv\[0\], as strings (invalid UTF-8 is
+/// replaced, as no Slurm option value can use it meaningfully), and argv\[0\].
+pub fn args() -> (String, Vec<String>) {
+    let mut it = std::env::args_os().map(|a| a.to_string_lossy().into_owned());
+    let argv0 = it.next().unwrap_or_default();
+    (argv0, it.collect())
+}

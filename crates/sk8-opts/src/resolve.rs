@@ -1,0 +1,435 @@
+//! From the options as set to a [`JobSpec`]: Slurm's cross-option checks
+//! (`validate_options_salloc_sbatch_srun`, sbatch's `_opt_verify`) and the
+//! defaults it applies at submission (job name, output files, input).
+
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+use sk8_spec::job::{Command, Container, Memory, Sharing, Topology};
+use sk8_spec::{
+    ArraySpec, BeginSpec, Constraint, Dependency, Distribution, ExportSpec, FilePattern, GpuSpec,
+    GresList, JobSpec, MailType, MemSize, NodeRange, OpenMode, SignalSpec, TimeLimit,
+};
+
+use crate::error::{EXIT_ERROR, EXIT_OPTION, Failure, Line};
+use crate::sbatch::Context;
+use crate::state::Opts;
+use crate::table::OptId as O;
+
+/// What the submission adds to the options.
+pub(crate) struct Defaults<'a> {
+    pub ctx: &'a Context,
+    /// The script path (absolute when found), `None` for standard input.
+    pub script_path: Option<&'a str>,
+    /// Arguments after the script path.
+    pub script_args: &'a [String],
+    /// `--wrap`'s command.
+    pub wrap: Option<&'a str>,
+}
+
+/// Resolves `o` into a job spec, returning it with the notes Slurm prints
+/// while doing so.
+pub(crate) fn to_spec(o: &Opts, d: &Defaults<'_>) -> Result<(JobSpec, Vec<Line>), Failure> {
+    let mut notes = Vec::new();
+    let memory = memory(o)?;
+    ntasks_per_gpu(o)?;
+    if o.is_set(O::CoreSpec) || o.is_set(O::ThreadSpec) {
+        if o.set_by_cli(O::CoreSpec) && o.set_by_cli(O::ThreadSpec) {
+            return Err(Failure::fatal(
+                "-S/--core-spec and --thred-spec options are mutually exclusive",
+            ));
+        }
+        // The reference configuration (like Slurm's default) has
+        // AllowSpecResourcesUsage=No: Slurm says so and goes on.
+        let which = if o.is_set(O::ThreadSpec) {
+            "--thread-spec"
+        } else {
+            "-S"
+        };
+        notes.push(Line::error(format!(
+            "Ignoring {which} since it's not allowed by configuration (AllowSpecResourcesUsage = No)"
+        )));
+    }
+
+    let work_dir = o.value(O::Chdir).unwrap_or(&d.ctx.cwd).to_string();
+    let full = |p: &str| {
+        if p.starts_with('/') {
+            p.to_string()
+        } else {
+            format!("{}/{}", work_dir.trim_end_matches('/'), p)
+        }
+    };
+
+    // Node counts and the tasks Slurm derives from them.
+    let mut nodes: Option<(u32, u32)> = match o.value(O::Nodes) {
+        Some(v) => {
+            let r = parse::<NodeRange>(v, "--nodes")?;
+            Some((r.min(), r.max().unwrap_or(0)))
+        }
+        None => None,
+    };
+    let mut nodelist = o.value(O::Nodelist).map(str::to_string);
+    if let Some(list) = &nodelist {
+        let hosts = sk8_hostlist::expand(list).map_err(|_| {
+            Failure::error(format!("Invalid node name specified: {list}"), EXIT_ERROR)
+        })?;
+        let mut uniq = hosts.clone();
+        uniq.sort();
+        uniq.dedup();
+        let count = uniq.len() as u32;
+        nodes = Some(match nodes {
+            Some((min, max)) => (min.max(count), max),
+            None => (count, 0),
+        });
+    }
+    let mut ntasks = o.value(O::Ntasks).map(|v| v.parse::<u32>().unwrap_or(1));
+    let ntasks_per_node = num(o, O::NtasksPerNode);
+    if let (Some(per), None) = (ntasks_per_node, ntasks) {
+        let (min, max) = nodes.unwrap_or((1, 0));
+        if max == 0 || min == max {
+            ntasks = Some(min.max(1) * per);
+        }
+    }
+    let topology = Topology {
+        sockets_per_node: num(o, O::SocketsPerNode),
+        cores_per_socket: num(o, O::CoresPerSocket),
+        threads_per_core: num(o, O::ThreadsPerCore),
+    };
+    let extra_set = o.is_set(O::ExtraNodeInfo);
+    match (nodes, ntasks) {
+        (Some((min, max)), None) if (max == 0 || min == max) || extra_set => {
+            let mut n = min.max(1);
+            let mut set = false;
+            for f in [
+                topology.sockets_per_node,
+                topology.cores_per_socket,
+                topology.threads_per_core,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                n *= f;
+                set = true;
+            }
+            if set {
+                ntasks = Some(n);
+            }
+        }
+        (Some((min, max)), Some(n)) => {
+            let mut max = max;
+            if n < max {
+                max = n;
+            }
+            let mut min = min;
+            if n < min {
+                notes.push(Line::info(format!(
+                    "Warning: can't run {n} processes on {min} nodes, setting nnodes to {n}"
+                )));
+                min = n;
+                max = n;
+                if let Some(list) = &nodelist {
+                    let mut hosts = sk8_hostlist::expand(list).unwrap_or_default();
+                    hosts.truncate(n as usize);
+                    nodelist = Some(sk8_hostlist::compress(&hosts));
+                }
+            }
+            nodes = Some((min, max));
+        }
+        _ => {}
+    }
+
+    let array = opt_parse::<ArraySpec>(o, O::Array, "job array specification")?;
+    let name = match o.value(O::JobName) {
+        Some(n) => n.to_string(),
+        None if d.wrap.is_some() => "wrap".to_string(),
+        None => match d.script_path {
+            Some(p) => p.rsplit('/').next().unwrap_or(p).to_string(),
+            None => "sbatch".to_string(),
+        },
+    };
+    let default_out = if array.is_some() {
+        "slurm-%A_%a.out"
+    } else {
+        "slurm-%j.out"
+    };
+    let stdout = full(o.value(O::Output).unwrap_or(default_out));
+    let stderr = o.value(O::Error).map(full);
+    let stdin = full(o.value(O::Input).unwrap_or("/dev/null"));
+
+    let export = match o.value(O::Export) {
+        Some(v) => parse::<ExportSpec>(v, "--export")?,
+        None => ExportSpec::from_str("ALL").expect("ALL is a valid export"),
+    };
+    let environment: BTreeMap<String, String> = export.apply(&d.ctx.env);
+
+    let sharing = match (o.value(O::Exclusive), o.is_set(O::Oversubscribe)) {
+        (_, true) | (Some("oversubscribe"), _) => Sharing::OverSubscribe,
+        (Some("user"), _) => Sharing::User,
+        (Some("mcs"), _) => Sharing::Mcs,
+        (Some(_), _) => Sharing::Exclusive,
+        (None, false) => Sharing::Default,
+    };
+
+    let command = match d.wrap {
+        Some(w) => Command::Wrap(w.to_string()),
+        None => Command::Script {
+            path: d.script_path.map(str::to_string),
+            args: d.script_args.to_vec(),
+        },
+    };
+
+    let mut recorded = BTreeMap::new();
+    for id in [
+        O::AcctgFreq,
+        O::Bb,
+        O::Bbf,
+        O::Batch,
+        O::Clusters,
+        O::Container,
+        O::Context,
+        O::CpuFreq,
+        O::DelayBoot,
+        O::GpuBind,
+        O::GpuFreq,
+        O::GresFlags,
+        O::Hint,
+        O::KillOnInvalidDep,
+        O::McsLabel,
+        O::MemBind,
+        O::Network,
+        O::Power,
+        O::Prefer,
+        O::Profile,
+        O::Propagate,
+        O::Reboot,
+        O::Switches,
+        O::WaitAllNodes,
+        O::IgnorePbs,
+    ] {
+        if let Some(s) = o.get(id) {
+            let long = crate::table::OPTIONS
+                .iter()
+                .find(|r| r.id == id)
+                .map_or("", |r| r.long);
+            recorded.insert(long.to_string(), s.value.clone().unwrap_or_default());
+        }
+    }
+
+    let spec = JobSpec {
+        name,
+        partition: o
+            .value(O::Partition)
+            .map(str::to_string)
+            .or_else(|| d.ctx.default_partition.clone()),
+        account: string(o, O::Account),
+        qos: string(o, O::Qos),
+        comment: string(o, O::Comment),
+        reservation: string(o, O::Reservation),
+        licenses: string(o, O::Licenses),
+        wckey: string(o, O::Wckey),
+        user: d.ctx.user.clone(),
+        uid: d.ctx.uid,
+        gid: d.ctx.gid,
+        submit_dir: d.ctx.cwd.clone(),
+        submit_host: d.ctx.host.clone(),
+        work_dir,
+        command,
+        nodes: match nodes {
+            Some((min, 0)) => NodeRange::new(min, None),
+            Some((min, max)) => NodeRange::new(min, Some(max)),
+            None => None,
+        },
+        ntasks,
+        cpus_per_task: num(o, O::CpusPerTask),
+        ntasks_per_node,
+        ntasks_per_socket: num(o, O::NtasksPerSocket),
+        ntasks_per_core: num(o, O::NtasksPerCore),
+        ntasks_per_gpu: num(o, O::NtasksPerGpu).or_else(|| num(o, O::NtasksPerTres)),
+        mincpus: num(o, O::Mincpus),
+        topology,
+        core_spec: num(o, O::CoreSpec),
+        thread_spec: num(o, O::ThreadSpec),
+        memory,
+        tmp: opt_parse::<MemSize>(o, O::Tmp, "--tmp specification")?,
+        gres: match o.value(O::Gres) {
+            Some(v) if !v.eq_ignore_ascii_case("none") => Some(parse::<GresList>(
+                v,
+                "generic resource (gres) specification",
+            )?),
+            _ => None,
+        },
+        gpus: opt_parse::<GpuSpec>(o, O::Gpus, "generic resource (gres) specification")?,
+        gpus_per_node: opt_parse::<GpuSpec>(
+            o,
+            O::GpusPerNode,
+            "generic resource (gres) specification",
+        )?,
+        gpus_per_task: opt_parse::<GpuSpec>(
+            o,
+            O::GpusPerTask,
+            "generic resource (gres) specification",
+        )?,
+        gpus_per_socket: opt_parse::<GpuSpec>(
+            o,
+            O::GpusPerSocket,
+            "generic resource (gres) specification",
+        )?,
+        cpus_per_gpu: num(o, O::CpusPerGpu),
+        constraint: opt_parse::<Constraint>(o, O::Constraint, "feature specification")?,
+        cluster_constraint: string(o, O::CConstraint),
+        nodelist,
+        exclude: string(o, O::Exclude),
+        sharing,
+        contiguous: o.is_set(O::Contiguous),
+        distribution: opt_parse::<Distribution>(o, O::Distribution, "--distribution")?,
+        overcommit: o.is_set(O::Overcommit),
+        spread_job: o.is_set(O::SpreadJob),
+        use_min_nodes: o.is_set(O::UseMinNodes),
+        time_limit: opt_parse::<TimeLimit>(o, O::TimeLimit, "--time specification")?,
+        time_min: opt_parse::<TimeLimit>(o, O::TimeMin, "--time-min specification")?,
+        begin: opt_parse::<BeginSpec>(o, O::Begin, "--begin specification")?,
+        deadline: opt_parse::<BeginSpec>(o, O::Deadline, "--deadline specification")?,
+        priority: o.value(O::Priority).and_then(|v| {
+            v.parse::<u32>()
+                .ok()
+                .or((v.eq_ignore_ascii_case("TOP")).then_some(u32::MAX - 2))
+        }),
+        nice: o.value(O::Nice).and_then(|v| v.parse().ok()),
+        hold: o.is_set(O::Hold),
+        dependency: match o.value(O::Dependency) {
+            Some(v) if !v.is_empty() => Some(parse::<Dependency>(v, "dependency")?),
+            _ => None,
+        },
+        array,
+        requeue: o.value(O::Requeue).map(|v| v == "1"),
+        no_kill: o.is_set(O::NoKill),
+        signal: opt_parse::<SignalSpec>(o, O::Signal, "--signal specification")?,
+        mail_type: opt_parse::<MailType>(o, O::MailType, "--mail-type specification")?,
+        mail_user: string(o, O::MailUser),
+        stdout: parse::<FilePattern>(&stdout, "--output")?,
+        stderr: stderr
+            .map(|e| parse::<FilePattern>(&e, "--error"))
+            .transpose()?,
+        stdin: Some(parse::<FilePattern>(&stdin, "--input")?),
+        open_mode: opt_parse::<OpenMode>(o, O::OpenMode, "--open-mode specification")?,
+        export,
+        export_file: string(o, O::ExportFile),
+        get_user_env: o
+            .get(O::GetUserEnv)
+            .map(|s| s.value.clone().unwrap_or_default()),
+        environment,
+        container: Container {
+            image: string(o, O::ContainerImage),
+            mounts: list(o, O::ContainerMounts),
+            workdir: string(o, O::ContainerWorkdir),
+            name: string(o, O::ContainerName),
+            env: list(o, O::ContainerEnv),
+            mount_home: !o.is_set(O::NoContainerMountHome) || o.is_set(O::ContainerMountHome),
+        },
+        recorded,
+    };
+    Ok((spec, notes))
+}
+
+/// `--mem`, `--mem-per-cpu` and `--mem-per-gpu` exclude one another; one
+/// given on the command line (or in a directive) silences the others' input
+/// variables.
+fn memory(o: &Opts) -> Result<Option<Memory>, Failure> {
+    let ids = [O::Mem, O::MemPerCpu, O::MemPerGpu];
+    let cli: Vec<_> = ids.iter().filter(|id| o.set_by_cli(**id)).collect();
+    let env: Vec<_> = ids.iter().filter(|id| o.set_by_env(**id)).collect();
+    let chosen = match (cli.len(), env.len()) {
+        (n, _) if n > 1 => {
+            return Err(Failure::fatal(
+                "--mem, --mem-per-cpu, and --mem-per-gpu are mutually exclusive.",
+            ));
+        }
+        (1, _) => *cli[0],
+        (0, n) if n > 1 => {
+            return Err(Failure::fatal(
+                "SLURM_MEM_PER_CPU, SLURM_MEM_PER_GPU, and SLURM_MEM_PER_NODE are mutually exclusive.",
+            ));
+        }
+        (0, 1) => *env[0],
+        _ => return Ok(None),
+    };
+    let v = o.value(chosen).unwrap_or_default();
+    let size = MemSize::from_str(v)
+        .map_err(|_| Failure::error("Invalid --mem specification", EXIT_OPTION))?;
+    Ok(Some(match chosen {
+        O::Mem => Memory::PerNode(size),
+        O::MemPerCpu => Memory::PerCpu(size),
+        _ => Memory::PerGpu(size),
+    }))
+}
+
+fn ntasks_per_gpu(o: &Opts) -> Result<(), Failure> {
+    let any = o.is_set(O::NtasksPerGpu) || o.is_set(O::NtasksPerTres);
+    if !any {
+        return Ok(());
+    }
+    if o.set_by_cli(O::NtasksPerGpu)
+        && o.set_by_cli(O::NtasksPerTres)
+        && o.value(O::NtasksPerGpu) != o.value(O::NtasksPerTres)
+    {
+        return Err(Failure::fatal(format!(
+            "Inconsistent values set to --ntasks-per-gpu={} and --ntasks-per-tres={} ",
+            o.value(O::NtasksPerGpu).unwrap_or_default(),
+            o.value(O::NtasksPerTres).unwrap_or_default()
+        )));
+    }
+    for (id, cli, env) in [
+        (
+            O::GpusPerTask,
+            "--gpus-per-task is mutually exclusive with --ntasks-per-gpu and SLURM_NTASKS_PER_GPU",
+            "SLURM_GPUS_PER_TASK is mutually exclusive with --ntasks-per-gpu and SLURM_NTASKS_PER_GPU",
+        ),
+        (
+            O::GpusPerSocket,
+            "--gpus-per-socket is mutually exclusive with --ntasks-per-gpu and SLURM_NTASKS_PER_GPU",
+            "SLURM_GPUS_PER_SOCKET is mutually exclusive with --ntasks-per-gpu and SLURM_NTASKS_PER_GPU",
+        ),
+        (
+            O::NtasksPerNode,
+            "--ntasks-per-node is mutually exclusive with --ntasks-per-gpu and SLURM_NTASKS_PER_GPU",
+            "SLURM_NTASKS_PER_NODE is mutually exclusive with --ntasks-per-gpu and SLURM_NTASKS_PER_GPU",
+        ),
+    ] {
+        if o.set_by_cli(id) {
+            return Err(Failure::fatal(cli));
+        }
+        if o.set_by_env(id) {
+            return Err(Failure::fatal(env));
+        }
+    }
+    Ok(())
+}
+
+fn string(o: &Opts, id: O) -> Option<String> {
+    o.value(id).map(str::to_string)
+}
+
+fn list(o: &Opts, id: O) -> Vec<String> {
+    o.value(id)
+        .map(|v| {
+            v.split(',')
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn num(o: &Opts, id: O) -> Option<u32> {
+    o.value(id).and_then(|v| v.parse().ok())
+}
+
+/// Parses a stored value; a failure here is the controller's rejection in
+/// Slurm (the option layer already checked what sbatch itself checks).
+fn parse<T: FromStr>(v: &str, what: &str) -> Result<T, Failure> {
+    T::from_str(v).map_err(|_| Failure::error(format!("Invalid {what}"), EXIT_ERROR))
+}
+
+fn opt_parse<T: FromStr>(o: &Opts, id: O, what: &str) -> Result<Option<T>, Failure> {
+    o.value(id).map(|v| parse::<T>(v, what)).transpose()
+}
