@@ -18,7 +18,10 @@ fn main() -> ExitCode {
 
 fn run(argv0: &str, args: &[String]) -> Result<ExitCode, Failure> {
     let ctx = context(argv0);
-    let submission = match parse(args, &ctx, &RealHost)? {
+    let test_only = args.iter().any(|a| a == "--test-only");
+    let parsed =
+        parse(args, &ctx, &RealHost).map_err(|f| if test_only { as_test_only(f) } else { f })?;
+    let submission = match parsed {
         Action::Print(text) => {
             let _ = std::io::stdout().lock().write_all(text.as_bytes());
             return Ok(ExitCode::SUCCESS);
@@ -49,4 +52,16 @@ fn run(argv0: &str, args: &[String]) -> Result<ExitCode, Failure> {
         )],
         code: EXIT_ERROR,
     })
+}
+
+/// `sbatch --test-only` reports the controller's refusals as
+/// `allocation failure: ...` rather than `sbatch: error: Batch job
+/// submission failed: ...`.
+fn as_test_only(mut f: Failure) -> Failure {
+    for line in &mut f.lines {
+        if let Some(reason) = line.text.strip_prefix(sk8_opts::SUBMISSION_FAILED) {
+            *line = Line::bare(format!("allocation failure: {reason}"));
+        }
+    }
+    f
 }

@@ -15,6 +15,7 @@ pub mod getopt;
 pub mod help;
 mod help_layout;
 mod resolve;
+pub use resolve::SUBMISSION_FAILED;
 pub mod sbatch;
 pub mod state;
 pub mod table;

@@ -258,18 +258,18 @@ pub(crate) fn to_spec(o: &Opts, d: &Defaults<'_>) -> Result<(JobSpec, Vec<Line>)
             )?),
             _ => None,
         },
-        gpus: opt_parse::<GpuSpec>(o, O::Gpus, "generic resource (gres) specification")?,
-        gpus_per_node: opt_parse::<GpuSpec>(
+        gpus: opt_parse_local::<GpuSpec>(o, O::Gpus, "generic resource (gres) specification")?,
+        gpus_per_node: opt_parse_local::<GpuSpec>(
             o,
             O::GpusPerNode,
             "generic resource (gres) specification",
         )?,
-        gpus_per_task: opt_parse::<GpuSpec>(
+        gpus_per_task: opt_parse_local::<GpuSpec>(
             o,
             O::GpusPerTask,
             "generic resource (gres) specification",
         )?,
-        gpus_per_socket: opt_parse::<GpuSpec>(
+        gpus_per_socket: opt_parse_local::<GpuSpec>(
             o,
             O::GpusPerSocket,
             "generic resource (gres) specification",
@@ -427,8 +427,23 @@ fn num(o: &Opts, id: O) -> Option<u32> {
 /// Parses a stored value; a failure here is the controller's rejection in
 /// Slurm (the option layer already checked what sbatch itself checks).
 fn parse<T: FromStr>(v: &str, what: &str) -> Result<T, Failure> {
+    T::from_str(v)
+        .map_err(|_| Failure::error(format!("{SUBMISSION_FAILED}Invalid {what}"), EXIT_ERROR))
+}
+
+/// Like [`parse`] for checks `sbatch` makes itself (GRES syntax): no
+/// "submission failed" prefix.
+fn parse_local<T: FromStr>(v: &str, what: &str) -> Result<T, Failure> {
     T::from_str(v).map_err(|_| Failure::error(format!("Invalid {what}"), EXIT_ERROR))
 }
+
+fn opt_parse_local<T: FromStr>(o: &Opts, id: O, what: &str) -> Result<Option<T>, Failure> {
+    o.value(id).map(|v| parse_local::<T>(v, what)).transpose()
+}
+
+/// How Slurm words a rejection by the controller (`sbatch --test-only` says
+/// `allocation failure: ` instead; see [`Failure::is_rejection`]).
+pub const SUBMISSION_FAILED: &str = "Batch job submission failed: ";
 
 fn opt_parse<T: FromStr>(o: &Opts, id: O, what: &str) -> Result<Option<T>, Failure> {
     o.value(id).map(|v| parse::<T>(v, what)).transpose()

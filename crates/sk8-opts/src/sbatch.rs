@@ -151,21 +151,32 @@ pub fn parse(args: &[String], ctx: &Context, host: &dyn Host) -> Result<Action, 
         notes.push(Line::bare(w.render().trim_end().to_string()));
     }
     let env_vars = input_variables(Cmd::Sbatch);
+    // What Slurm printed before failing (the `#SLURM` complaint, warnings)
+    // comes out before the failure's own lines.
+    let with_notes = |notes: &[Line], mut f: Failure| {
+        let mut lines = notes.to_vec();
+        lines.append(&mut f.lines);
+        f.lines = lines;
+        f
+    };
     for comp in 0..ncomp {
         if comp > 0 {
             opts.reset_for_next_component();
         }
         if let Some(words) = scanned.components.get(comp) {
             let words: Vec<String> = words.iter().map(|w| w.text.clone()).collect();
-            apply_words(&mut opts, &words, "sbatch", Source::Directive, true)?;
+            apply_words(&mut opts, &words, "sbatch", Source::Directive, true)
+                .map_err(|f| with_notes(&notes, f))?;
         }
         for (name, def) in &env_vars {
             if let Some(v) = ctx.env.get(*name) {
-                opts.set_from_env(def, v)?;
+                opts.set_from_env(def, v)
+                    .map_err(|f| with_notes(&notes, f))?;
             }
         }
         if let Some(words) = cli_parts.get(comp) {
-            apply_words(&mut opts, words, &ctx.argv0, Source::Cli, false)?;
+            apply_words(&mut opts, words, &ctx.argv0, Source::Cli, false)
+                .map_err(|f| with_notes(&notes, f))?;
         }
         let defaults = Defaults {
             ctx,
@@ -173,7 +184,8 @@ pub fn parse(args: &[String], ctx: &Context, host: &dyn Host) -> Result<Action, 
             script_args: script_words.get(1..).unwrap_or_default(),
             wrap: wrap.as_deref(),
         };
-        let (spec, mut comp_notes) = to_spec(&opts, &defaults)?;
+        let (spec, mut comp_notes) =
+            to_spec(&opts, &defaults).map_err(|f| with_notes(&notes, f))?;
         notes.append(&mut comp_notes);
         jobs.push(spec);
     }
