@@ -42,7 +42,10 @@ pub fn help(cmd: Cmd) -> String {
         .filter(|d| d.long.starts_with("container-") || d.long.starts_with("no-container-"))
         .collect();
     if !extra.is_empty() {
-        out.push('\n');
+        // Slurm's help ends with a blank line; the plugin section follows it.
+        if !out.ends_with("\n\n") {
+            out.push('\n');
+        }
         out.push_str(PLUGIN_HEADING);
         out.push('\n');
         for d in extra {

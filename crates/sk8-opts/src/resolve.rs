@@ -438,13 +438,21 @@ fn parse_local<T: FromStr>(v: &str, what: &str) -> Result<T, Failure> {
 }
 
 fn opt_parse_local<T: FromStr>(o: &Opts, id: O, what: &str) -> Result<Option<T>, Failure> {
-    o.value(id).map(|v| parse_local::<T>(v, what)).transpose()
+    o.value(id)
+        .filter(|v| !v.is_empty())
+        .map(|v| parse_local::<T>(v, what))
+        .transpose()
 }
 
 /// How Slurm words a rejection by the controller (`sbatch --test-only` says
 /// `allocation failure: ` instead; see [`Failure::is_rejection`]).
 pub const SUBMISSION_FAILED: &str = "Batch job submission failed: ";
 
+/// A stored value parsed late; an empty value means "not set", as the
+/// controller reads an empty string.
 fn opt_parse<T: FromStr>(o: &Opts, id: O, what: &str) -> Result<Option<T>, Failure> {
-    o.value(id).map(|v| parse::<T>(v, what)).transpose()
+    o.value(id)
+        .filter(|v| !v.is_empty())
+        .map(|v| parse::<T>(v, what))
+        .transpose()
 }
