@@ -229,7 +229,7 @@ fn apply_words(
     directives: bool,
 ) -> Result<(), Failure> {
     let mut getopt = Getopt::new(opts.cmd, words);
-    while let Some(found) = getopt.next() {
+    for found in getopt.by_ref() {
         let (def, value) = found.map_err(|e| getopt_failure(&e.message(prog)))?;
         if def.early || matches!(def.id, OptId::Help | OptId::Usage | OptId::Version) {
             continue;

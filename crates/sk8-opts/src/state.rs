@@ -373,13 +373,11 @@ impl Opts {
                     }
                 }
             }
-            O::Profile => {
-                if !valid_profile(req()) {
-                    return Err(Failure::error(
-                        format!("invalid --profile={} option", req()),
-                        EXIT_OPTION,
-                    ));
-                }
+            O::Profile if !valid_profile(req()) => {
+                return Err(Failure::error(
+                    format!("invalid --profile={} option", req()),
+                    EXIT_OPTION,
+                ));
             }
             O::CpuFreq => {
                 if let Err(word) = check_cpu_freq(req()) {
