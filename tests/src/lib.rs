@@ -1,0 +1,10 @@
+//! Differential test harness: runs scripts under the reference Slurm and under our commands.
+
+pub mod outcome;
+pub mod refslurm;
+pub mod scontrol;
+mod tempdir;
+
+pub use outcome::{Outcome, Verdict};
+pub use scontrol::{JobFields, ScontrolError};
+pub use tempdir::TempDir;
