@@ -45,8 +45,14 @@ fn help_lists_every_sbatch_option_and_exits_zero() {
 #[test]
 fn help_wins_over_everything_after_it() {
     // The first pass acts on --help before the script is even looked for.
-    sbatch().args(["--help", "--no-such-option"]).assert().success();
-    sbatch().args(["--no-such-option", "--help"]).assert().code(255);
+    sbatch()
+        .args(["--help", "--no-such-option"])
+        .assert()
+        .success();
+    sbatch()
+        .args(["--no-such-option", "--help"])
+        .assert()
+        .code(255);
     sbatch()
         .args(["--help", "/nonexistent.sh"])
         .assert()

@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use sk8_cli::{args, context, fail};
+use sk8_cli::{RealHost, args, context, fail};
 use sk8_opts::alloc::{Request, parse};
 use sk8_opts::error::EXIT_ERROR;
 use sk8_opts::{Cmd, Failure, Line};
@@ -19,7 +19,7 @@ fn main() -> ExitCode {
 
 fn run(argv0: &str, args: &[String]) -> Result<ExitCode, Failure> {
     let ctx = context(argv0);
-    match parse(Cmd::Srun, args, &ctx)? {
+    match parse(Cmd::Srun, args, &ctx, &RealHost)? {
         Request::Print(text) => {
             let _ = std::io::stdout().lock().write_all(text.as_bytes());
             Ok(ExitCode::SUCCESS)

@@ -32,7 +32,12 @@ pub enum Request {
 }
 
 /// Parses `srun` or `salloc` arguments (`args` excludes argv\[0\]).
-pub fn parse(cmd: Cmd, args: &[String], ctx: &Context) -> Result<Request, Failure> {
+pub fn parse(
+    cmd: Cmd,
+    args: &[String],
+    ctx: &Context,
+    host: &dyn crate::sbatch::Host,
+) -> Result<Request, Failure> {
     let mut opts = Opts::new(cmd, &ctx.cwd);
     for (name, def) in input_variables(cmd) {
         if let Some(v) = ctx.env.get(name) {
@@ -72,6 +77,7 @@ pub fn parse(cmd: Cmd, args: &[String], ctx: &Context) -> Result<Request, Failur
             script_path: None,
             script_args: &[],
             wrap: None,
+            host,
         };
         let (mut spec, mut more) = to_spec(&opts, &defaults)?;
         if opts.value(OptId::JobName).is_none() {

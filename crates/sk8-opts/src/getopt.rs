@@ -208,7 +208,15 @@ pub fn find_long(cmd: Cmd, name: &str) -> Result<&'static OptDef, Vec<&'static s
     }
     match first {
         Some(def) if !ambiguous => Ok(def),
-        _ => Err(candidates),
+        _ => {
+            // Slurm lists plugin (SPANK) options after its own; the reference
+            // has no pyxis, so a prefix that is ambiguous among Slurm's own
+            // options is reported with those alone.
+            if candidates.iter().any(|c| !crate::table::is_plugin(c)) {
+                candidates.retain(|c| !crate::table::is_plugin(c));
+            }
+            Err(candidates)
+        }
     }
 }
 

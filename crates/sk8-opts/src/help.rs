@@ -39,7 +39,7 @@ pub fn help(cmd: Cmd) -> String {
     let extra: Vec<_> = OPTIONS
         .iter()
         .filter(|d| d.cmds.has(cmd) && !listed.contains(&d.long))
-        .filter(|d| d.long.starts_with("container-") || d.long.starts_with("no-container-"))
+        .filter(|d| crate::table::is_plugin(d.long))
         .collect();
     if !extra.is_empty() {
         // Slurm's help ends with a blank line; the plugin section follows it.

@@ -19,6 +19,7 @@ pub use resolve::SUBMISSION_FAILED;
 pub mod sbatch;
 pub mod state;
 pub mod table;
+pub(crate) mod xlate;
 
 pub use error::{Failure, Line};
 pub use table::{Cmd, OPTIONS, OptDef, OptId};

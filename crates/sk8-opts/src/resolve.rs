@@ -25,6 +25,8 @@ pub(crate) struct Defaults<'a> {
     pub script_args: &'a [String],
     /// `--wrap`'s command.
     pub wrap: Option<&'a str>,
+    /// Where `--nodefile` is read from.
+    pub host: &'a dyn crate::sbatch::Host,
 }
 
 /// Resolves `o` into a job spec, returning it with the notes Slurm prints
@@ -68,7 +70,10 @@ pub(crate) fn to_spec(o: &Opts, d: &Defaults<'_>) -> Result<(JobSpec, Vec<Line>)
         }
         None => None,
     };
-    let mut nodelist = o.value(O::Nodelist).map(str::to_string);
+    let mut nodelist = match o.value(O::Nodefile) {
+        Some(file) => Some(read_nodefile(d.host, &full(file))?),
+        None => o.value(O::Nodelist).map(str::to_string),
+    };
     if let Some(list) = &nodelist {
         let hosts = sk8_hostlist::expand(list).map_err(|_| {
             Failure::error(format!("Invalid node name specified: {list}"), EXIT_ERROR)
@@ -136,6 +141,30 @@ pub(crate) fn to_spec(o: &Opts, d: &Defaults<'_>) -> Result<(JobSpec, Vec<Line>)
             nodes = Some((min, max));
         }
         _ => {}
+    }
+
+    // gres_job_state_validate: --ntasks-per-gpu needs GPUs to divide or
+    // tasks to derive them from.
+    let gpu_request = [O::Gpus, O::GpusPerNode, O::GpusPerTask, O::GpusPerSocket]
+        .iter()
+        .any(|id| o.value(*id).is_some_and(|v| !v.is_empty()))
+        || o.value(O::Gres).is_some_and(|v| {
+            v.split(',').any(|g| {
+                let g = g.strip_prefix("gres:").unwrap_or(g);
+                g == "gpu" || g.starts_with("gpu:")
+            })
+        });
+    if (o.is_set(O::NtasksPerGpu) || o.is_set(O::NtasksPerTres)) && !gpu_request && ntasks.is_none()
+    {
+        return Err(Failure {
+            lines: vec![
+                Line::error(
+                    "gres_job_state_validate: --ntasks-per-tres needs either a GRES GPU specification or a node/ntask specification",
+                ),
+                Line::error("Invalid generic resource (gres) specification"),
+            ],
+            code: EXIT_ERROR,
+        });
     }
 
     let array = opt_parse::<ArraySpec>(o, O::Array, "job array specification")?;
@@ -252,7 +281,7 @@ pub(crate) fn to_spec(o: &Opts, d: &Defaults<'_>) -> Result<(JobSpec, Vec<Line>)
         memory,
         tmp: opt_parse::<MemSize>(o, O::Tmp, "--tmp specification")?,
         gres: match o.value(O::Gres) {
-            Some(v) if !v.eq_ignore_ascii_case("none") => Some(parse::<GresList>(
+            Some(v) if !v.eq_ignore_ascii_case("none") => Some(parse_local::<GresList>(
                 v,
                 "generic resource (gres) specification",
             )?),
@@ -329,6 +358,47 @@ pub(crate) fn to_spec(o: &Opts, d: &Defaults<'_>) -> Result<(JobSpec, Vec<Line>)
         recorded,
     };
     Ok((spec, notes))
+}
+
+/// Slurm's `slurm_read_hostfile`: node names one or more per line, `#`
+/// starting a comment (`\#` is a literal `#`), as a hostlist expression.
+fn read_nodefile(host: &dyn crate::sbatch::Host, path: &str) -> Result<String, Failure> {
+    let bad = || Failure::error("Invalid --nodefile node file", EXIT_OPTION);
+    let bytes = host.read_file(path).map_err(|_| {
+        bad().after(Line::error(format!(
+            "slurm_allocate_resources error opening file {path}, No such file or directory"
+        )))
+    })?;
+    let text = String::from_utf8_lossy(&bytes);
+    let mut hosts = Vec::new();
+    for line in text.lines() {
+        let mut kept = String::new();
+        let mut chars = line.chars().peekable();
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' if chars.peek() == Some(&'#') => {
+                    kept.push('#');
+                    chars.next();
+                }
+                '#' => break,
+                _ => kept.push(c),
+            }
+        }
+        let kept = kept.trim();
+        if kept.is_empty() {
+            continue;
+        }
+        if !kept.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+            return Err(bad());
+        }
+        for expr in kept.split([',', ' ', '\t']).filter(|e| !e.is_empty()) {
+            hosts.extend(sk8_hostlist::expand(expr).map_err(|_| bad())?);
+        }
+    }
+    if hosts.is_empty() {
+        return Err(bad());
+    }
+    Ok(sk8_hostlist::compress(&hosts))
 }
 
 /// `--mem`, `--mem-per-cpu` and `--mem-per-gpu` exclude one another; one

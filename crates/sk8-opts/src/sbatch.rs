@@ -89,8 +89,10 @@ pub fn parse(args: &[String], ctx: &Context, host: &dyn Host) -> Result<Action, 
     let flat: Vec<String> = args.iter().filter(|a| *a != ":").cloned().collect();
     let mut first = Opts::new(Cmd::Sbatch, &ctx.cwd);
     let mut getopt = Getopt::new(Cmd::Sbatch, &flat);
+    let mut first_pass_ignore_pbs = false;
     for found in getopt.by_ref() {
         let (def, value) = found.map_err(|e| getopt_failure(&e.message(&ctx.argv0)))?;
+        first_pass_ignore_pbs |= def.id == OptId::IgnorePbs;
         match def.id {
             OptId::Help => return Ok(Action::Print(crate::help::help(Cmd::Sbatch))),
             OptId::Usage => return Ok(Action::Print(crate::help::usage(Cmd::Sbatch))),
@@ -122,7 +124,7 @@ pub fn parse(args: &[String], ctx: &Context, host: &dyn Host) -> Result<Action, 
             .read_stdin()
             .map_err(|_| Failure::error("Unable to read standard input", EXIT_ERROR))?,
     };
-    let scanned = sk8_directive::scan(&script).map_err(|e| {
+    let scan_failure = |e: sk8_directive::ScanError| {
         let file = script_path
             .as_deref()
             .map_or("stdin", |p| p.rsplit('/').next().unwrap_or(p));
@@ -132,9 +134,16 @@ pub fn parse(args: &[String], ctx: &Context, host: &dyn Host) -> Result<Action, 
                 .lines()
                 .map(|l| Line::bare(l.to_string()))
                 .collect(),
-            code: ScanErrorCode::of(&e),
+            code: sk8_directive::ScanError::EXIT_CODE,
         }
-    })?;
+    };
+    let scanned = sk8_directive::scan(&script).map_err(scan_failure)?;
+
+    let foreign = if first_pass_ignore_pbs {
+        None
+    } else {
+        sk8_directive::scan_foreign(&script).map_err(scan_failure)?
+    };
 
     // Second pass, once per component. Command line words per component are
     // split at ":"; the last component ends at the script path.
@@ -168,6 +177,15 @@ pub fn parse(args: &[String], ctx: &Context, host: &dyn Host) -> Result<Action, 
             apply_words(&mut opts, &words, "sbatch", Source::Directive, true)
                 .map_err(|f| with_notes(&notes, f))?;
         }
+        // #PBS/#BSUB lines are translated unless --ignore-pbs says not to.
+        let ignore_pbs = first_pass_ignore_pbs
+            || opts.is_set(OptId::IgnorePbs)
+            || ctx.env.contains_key("SBATCH_IGNORE_PBS");
+        if !ignore_pbs {
+            if let Some(foreign) = &foreign {
+                crate::xlate::apply(foreign, &mut opts).map_err(|f| with_notes(&notes, f))?;
+            }
+        }
         for (name, def) in &env_vars {
             if let Some(v) = ctx.env.get(*name) {
                 opts.set_from_env(def, v)
@@ -183,6 +201,7 @@ pub fn parse(args: &[String], ctx: &Context, host: &dyn Host) -> Result<Action, 
             script_path: script_path.as_deref(),
             script_args: script_words.get(1..).unwrap_or_default(),
             wrap: wrap.as_deref(),
+            host,
         };
         let (spec, mut comp_notes) =
             to_spec(&opts, &defaults).map_err(|f| with_notes(&notes, f))?;
@@ -208,14 +227,6 @@ pub fn parse(args: &[String], ctx: &Context, host: &dyn Host) -> Result<Action, 
         verbose,
         notes,
     })))
-}
-
-/// Exit codes of script problems: always 1 in sbatch.
-struct ScanErrorCode;
-impl ScanErrorCode {
-    fn of(_e: &sk8_directive::ScanError) -> u8 {
-        sk8_directive::ScanError::EXIT_CODE
-    }
 }
 
 /// Runs getopt over `words` and applies each option, skipping the ones

@@ -231,6 +231,12 @@ pub enum OptId {
     ContainerReadonly,
 }
 
+/// True for the options the pyxis SPANK plugin adds (`--container-image`, ...),
+/// which Slurm itself lacks.
+pub fn is_plugin(long: &str) -> bool {
+    long.starts_with("container-") || long.starts_with("no-container-")
+}
+
 /// One row of the table.
 #[derive(Debug)]
 pub struct OptDef {
