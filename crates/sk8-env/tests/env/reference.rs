@@ -27,7 +27,8 @@ pub struct Case {
     pub args: &'static [&'static str],
     /// CPUs the scheduler grants on the node (an input, not our output).
     pub cpus: u32,
-    /// Fills in what the options ask for.
+    /// Fills in what the scheduler grants (and nothing the options say:
+    /// those come from our own parse of `args`, see [`parsed_request`]).
     pub request: fn(&mut JobRequest, &mut Allocation),
 }
 
@@ -43,19 +44,19 @@ pub const CASES: &[Case] = &[
         name: "n2",
         args: &["-n2"],
         cpus: 2,
-        request: |r, _| r.ntasks = Some(2),
+        request: |_, _| {},
     },
     Case {
         name: "c2",
         args: &["-c2"],
         cpus: 2,
-        request: |r, _| r.cpus_per_task = Some(2),
+        request: |_, _| {},
     },
     Case {
         name: "tpn2",
         args: &["--ntasks-per-node=2"],
         cpus: 2,
-        request: |r, _| r.ntasks_per_node = Some(2),
+        request: |_, _| {},
     },
     Case {
         name: "mem",
@@ -73,19 +74,13 @@ pub const CASES: &[Case] = &[
         name: "named",
         args: &["-J", "name", "-p", "batch"],
         cpus: 1,
-        request: |r, a| {
-            r.name = "name".into();
-            a.partition = "batch".into();
-        },
+        request: |_, a| a.partition = "batch".into(),
     },
     Case {
         name: "exportnone",
         args: &["--export=NONE"],
         cpus: 1,
-        request: |r, _| {
-            r.export = Some("NONE".into());
-            r.get_user_env = true;
-        },
+        request: |_, _| {},
     },
     Case {
         name: "chdir",
@@ -185,6 +180,44 @@ pub fn read_dump(dir: &Path) -> BTreeMap<String, BTreeMap<String, String>> {
     out
 }
 
+/// What sk8's own `sbatch` parse makes of the case's options and the dump
+/// script: the request side of the model comes from the option layer, so
+/// this test covers parse -> JobSpec -> environment end to end.
+pub fn parsed_request(case: &Case, batch: &BTreeMap<String, String>) -> JobRequest {
+    use sk8_opts::sbatch::{Action, Context, Host, parse};
+    struct Script;
+    impl Host for Script {
+        fn read_file(&self, _: &str) -> std::io::Result<Vec<u8>> {
+            Ok(DUMP_SCRIPT.as_bytes().to_vec())
+        }
+        fn read_stdin(&self) -> std::io::Result<Vec<u8>> {
+            Ok(DUMP_SCRIPT.as_bytes().to_vec())
+        }
+        fn is_readable_file(&self, _: &str) -> bool {
+            true
+        }
+    }
+    let ctx = Context {
+        argv0: "sbatch".into(),
+        cwd: "/submit".into(),
+        env: [("PATH", "/usr/bin:/bin"), ("HOME", "/root")]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        user: site(batch, "SLURM_JOB_USER").into(),
+        uid: site(batch, "SLURM_JOB_UID").parse().unwrap_or(0),
+        gid: site(batch, "SLURM_JOB_GID").parse().unwrap_or(0),
+        host: site(batch, "SLURM_SUBMIT_HOST").into(),
+        default_partition: Some("debug".into()),
+    };
+    let mut args: Vec<String> = case.args.iter().map(|a| a.to_string()).collect();
+    args.push("dump.sh".into());
+    let Ok(Action::Submit(sub)) = parse(&args, &ctx, &Script) else {
+        panic!("{}: our sbatch refuses {:?}", case.name, case.args)
+    };
+    JobRequest::from_spec(&sub.jobs[0])
+}
+
 fn site<'a>(batch: &'a BTreeMap<String, String>, name: &str) -> &'a str {
     batch.get(name).map_or("", String::as_str)
 }
@@ -209,19 +242,7 @@ pub fn model(
         })
         .and_then(|u| u32::from_str_radix(u, 8).ok())
         .unwrap_or(0o022);
-    let mut req = JobRequest {
-        name: "dump.sh".into(),
-        user: site(batch, "SLURM_JOB_USER").into(),
-        uid: site(batch, "SLURM_JOB_UID").parse().unwrap_or(0),
-        gid: site(batch, "SLURM_JOB_GID").parse().unwrap_or(0),
-        submit_dir: "/submit".into(),
-        submit_host: site(batch, "SLURM_SUBMIT_HOST").into(),
-        environment: [("PATH", "/usr/bin:/bin"), ("HOME", "/root")]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-        ..JobRequest::default()
-    };
+    let mut req = parsed_request(case, batch);
     let node = site(batch, "SLURMD_NODENAME").to_string();
     let mut alloc = Allocation {
         job_id: 1,
