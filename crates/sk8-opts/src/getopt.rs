@@ -52,13 +52,41 @@ impl GetoptError {
     }
 }
 
+/// A set of options getopt_long can look names up in: the option table for
+/// one command ([`Table`]), or the `#PBS`/`#BSUB` letters sbatch translates.
+pub trait OptionSet {
+    /// What a lookup yields for the caller (a table row, a letter).
+    type Def: Copy;
+    /// The option a long name or an unambiguous prefix of it names, with its
+    /// full name and value kind; on failure the candidates (none: unknown).
+    fn long(&self, name: &str) -> Result<(Self::Def, &'static str, HasArg), Vec<&'static str>>;
+    /// The option a short letter names.
+    fn short(&self, c: char) -> Option<(Self::Def, HasArg)>;
+}
+
+/// The option table, as one command sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct Table(pub Cmd);
+
+impl OptionSet for Table {
+    type Def = &'static OptDef;
+
+    fn long(&self, name: &str) -> Result<(Self::Def, &'static str, HasArg), Vec<&'static str>> {
+        find_long(self.0, name).map(|d| (d, d.long, d.has_arg))
+    }
+
+    fn short(&self, c: char) -> Option<(Self::Def, HasArg)> {
+        find_short(self.0, c).map(|d| (d, d.has_arg))
+    }
+}
+
 /// One option found on a command line: the row and its value.
 pub type Found = (&'static OptDef, Option<String>);
 
 /// Iterates over the options of `words` (which do not include argv\[0\]).
 #[derive(Debug)]
-pub struct Getopt<'a> {
-    cmd: Cmd,
+pub struct Getopt<'a, S: OptionSet = Table> {
+    set: S,
     words: &'a [String],
     /// Index of the next word to look at.
     next: usize,
@@ -67,11 +95,18 @@ pub struct Getopt<'a> {
     done: bool,
 }
 
-impl<'a> Getopt<'a> {
+impl<'a> Getopt<'a, Table> {
     /// Starts parsing `words` for `cmd`.
     pub fn new(cmd: Cmd, words: &'a [String]) -> Self {
+        Self::over(Table(cmd), words)
+    }
+}
+
+impl<'a, S: OptionSet> Getopt<'a, S> {
+    /// Starts parsing `words` against any option set.
+    pub fn over(set: S, words: &'a [String]) -> Self {
         Self {
-            cmd,
+            set,
             words,
             next: 0,
             cluster: None,
@@ -85,13 +120,13 @@ impl<'a> Getopt<'a> {
         self.next
     }
 
-    fn long(&mut self, word: &str) -> Result<Found, GetoptError> {
+    fn long(&mut self, word: &str) -> Result<(S::Def, Option<String>), GetoptError> {
         let body = &word[2..];
         let (name, value) = match body.find('=') {
             Some(i) => (&body[..i], Some(body[i + 1..].to_string())),
             None => (body, None),
         };
-        let def = find_long(self.cmd, name).map_err(|candidates| {
+        let (def, long, has_arg) = self.set.long(name).map_err(|candidates| {
             if candidates.is_empty() {
                 GetoptError::Unrecognized(body.to_string())
             } else {
@@ -101,8 +136,8 @@ impl<'a> Getopt<'a> {
                 }
             }
         })?;
-        match (def.has_arg, value) {
-            (HasArg::No, Some(_)) => Err(GetoptError::NoArgAllowed(def.long)),
+        match (has_arg, value) {
+            (HasArg::No, Some(_)) => Err(GetoptError::NoArgAllowed(long)),
             (HasArg::No, None) | (HasArg::Optional, None) => Ok((def, None)),
             (_, Some(v)) => Ok((def, Some(v))),
             (HasArg::Required, None) => match self.words.get(self.next) {
@@ -110,12 +145,16 @@ impl<'a> Getopt<'a> {
                     self.next += 1;
                     Ok((def, Some(v.clone())))
                 }
-                None => Err(GetoptError::LongRequiresArg(def.long)),
+                None => Err(GetoptError::LongRequiresArg(long)),
             },
         }
     }
 
-    fn short(&mut self, word_index: usize, offset: usize) -> Result<Found, GetoptError> {
+    fn short(
+        &mut self,
+        word_index: usize,
+        offset: usize,
+    ) -> Result<(S::Def, Option<String>), GetoptError> {
         let word = &self.words[word_index];
         let c = word[offset..]
             .chars()
@@ -123,38 +162,30 @@ impl<'a> Getopt<'a> {
             .expect("offset is inside the word");
         let after = offset + c.len_utf8();
         let rest = &word[after..];
-        let def = find_short(self.cmd, c).ok_or(GetoptError::InvalidShort(c))?;
-        let more = |s: &mut Self| {
-            s.cluster = if rest.is_empty() { None } else { Some(after) };
-        };
-        match def.has_arg {
+        let (def, has_arg) = self.set.short(c).ok_or(GetoptError::InvalidShort(c))?;
+        self.cluster = None;
+        match has_arg {
             HasArg::No => {
-                more(self);
+                if !rest.is_empty() {
+                    self.cluster = Some(after);
+                }
                 Ok((def, None))
             }
-            HasArg::Optional => {
-                self.cluster = None;
-                Ok((def, (!rest.is_empty()).then(|| rest.to_string())))
-            }
-            HasArg::Required => {
-                self.cluster = None;
-                if !rest.is_empty() {
-                    return Ok((def, Some(rest.to_string())));
+            HasArg::Optional => Ok((def, (!rest.is_empty()).then(|| rest.to_string()))),
+            HasArg::Required if !rest.is_empty() => Ok((def, Some(rest.to_string()))),
+            HasArg::Required => match self.words.get(self.next) {
+                Some(v) => {
+                    self.next += 1;
+                    Ok((def, Some(v.clone())))
                 }
-                match self.words.get(self.next) {
-                    Some(v) => {
-                        self.next += 1;
-                        Ok((def, Some(v.clone())))
-                    }
-                    None => Err(GetoptError::ShortRequiresArg(c)),
-                }
-            }
+                None => Err(GetoptError::ShortRequiresArg(c)),
+            },
         }
     }
 }
 
-impl Iterator for Getopt<'_> {
-    type Item = Result<Found, GetoptError>;
+impl<S: OptionSet> Iterator for Getopt<'_, S> {
+    type Item = Result<(S::Def, Option<String>), GetoptError>;
 
     fn next(&mut self) -> Option<Self::Item> {
         if self.done {

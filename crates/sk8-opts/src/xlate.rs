@@ -21,7 +21,7 @@
 use sk8_directive::{Flavor, Foreign};
 
 use crate::error::{EXIT_ERROR, EXIT_OPTION, Failure, Line};
-use crate::getopt::GetoptError;
+use crate::getopt::{Getopt, OptionSet};
 use crate::state::{Opts, Source, parse_int, strtoll_prefix};
 use crate::table::{Cmd, HasArg, OPTIONS, OptDef, OptId};
 
@@ -188,133 +188,25 @@ static PBS: Letters = Letters {
     ],
 };
 
-/// glibc's getopt_long in `+` mode over `words`, as xlate.c calls it.
-struct Getopt<'a> {
-    letters: &'static Letters,
-    words: &'a [String],
-    /// Index of the next word (getopt's `optind - 1`).
-    next: usize,
-    /// Byte offset of the next letter inside the word before `next`, within `-abc`.
-    cluster: Option<usize>,
-    done: bool,
-}
+/// The foreign letters as getopt_long sees them (xlate.c's own option
+/// tables; no prefix is ever "the same option" twice here).
+impl OptionSet for &'static Letters {
+    type Def = char;
 
-impl<'a> Getopt<'a> {
-    fn new(letters: &'static Letters, words: &'a [String]) -> Self {
-        Self {
-            letters,
-            words,
-            next: 0,
-            cluster: None,
-            done: false,
+    fn long(&self, name: &str) -> Result<(char, &'static str, HasArg), Vec<&'static str>> {
+        if let Some(&(long, has_arg, letter)) = self.long.iter().find(|l| l.0 == name) {
+            return Ok((letter, long, has_arg));
+        }
+        // An empty name is a prefix of every name, as in glibc.
+        let matches: Vec<_> = self.long.iter().filter(|l| l.0.starts_with(name)).collect();
+        match matches.as_slice() {
+            &[&(long, has_arg, letter)] => Ok((letter, long, has_arg)),
+            many => Err(many.iter().map(|l| l.0).collect()),
         }
     }
 
-    /// The value of a `Required` option given without `=`: the next word.
-    fn next_word(&mut self) -> Option<String> {
-        let word = self.words.get(self.next)?.clone();
-        self.next += 1;
-        Some(word)
-    }
-
-    fn long(&mut self, body: &str) -> Result<(char, Option<String>), GetoptError> {
-        let (name, value) = match body.split_once('=') {
-            Some((n, v)) => (n, Some(v.to_string())),
-            None => (body, None),
-        };
-        let (long, has_arg, letter) = match self.letters.long.iter().find(|l| l.0 == name) {
-            Some(&exact) => exact,
-            None => {
-                // An empty name is a prefix of every name, as in glibc.
-                let matches: Vec<_> = self
-                    .letters
-                    .long
-                    .iter()
-                    .filter(|l| l.0.starts_with(name))
-                    .collect();
-                match matches.as_slice() {
-                    [] => return Err(GetoptError::Unrecognized(body.to_string())),
-                    &[&one] => one,
-                    many => {
-                        return Err(GetoptError::Ambiguous {
-                            written: body.to_string(),
-                            candidates: many.iter().map(|l| l.0).collect(),
-                        });
-                    }
-                }
-            }
-        };
-        match (has_arg, value) {
-            (No, Some(_)) => Err(GetoptError::NoArgAllowed(long)),
-            (No | Optional, None) => Ok((letter, None)),
-            (_, Some(v)) => Ok((letter, Some(v))),
-            (Required, None) => match self.next_word() {
-                Some(v) => Ok((letter, Some(v))),
-                None => Err(GetoptError::LongRequiresArg(long)),
-            },
-        }
-    }
-
-    fn short(&mut self, offset: usize) -> Result<(char, Option<String>), GetoptError> {
-        let word = &self.words[self.next - 1];
-        let c = word[offset..]
-            .chars()
-            .next()
-            .expect("offset is inside the word");
-        let after = offset + c.len_utf8();
-        let rest = word[after..].to_string();
-        self.cluster = None;
-        let &(_, has_arg) = self
-            .letters
-            .short
-            .iter()
-            .find(|s| s.0 == c)
-            .ok_or(GetoptError::InvalidShort(c))?;
-        match has_arg {
-            No => {
-                if !rest.is_empty() {
-                    self.cluster = Some(after);
-                }
-                Ok((c, None))
-            }
-            Optional => Ok((c, (!rest.is_empty()).then_some(rest))),
-            Required if !rest.is_empty() => Ok((c, Some(rest))),
-            Required => match self.next_word() {
-                Some(v) => Ok((c, Some(v))),
-                None => Err(GetoptError::ShortRequiresArg(c)),
-            },
-        }
-    }
-}
-
-impl Iterator for Getopt<'_> {
-    type Item = Result<(char, Option<String>), GetoptError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        if self.done {
-            return None;
-        }
-        if let Some(offset) = self.cluster {
-            return Some(self.short(offset));
-        }
-        let word = self.words.get(self.next)?;
-        if word == "--" {
-            self.next += 1;
-            self.done = true;
-            return None;
-        }
-        if !word.starts_with('-') || word == "-" {
-            self.done = true;
-            return None;
-        }
-        self.next += 1;
-        Some(match word.strip_prefix("--") {
-            Some(body) => {
-                let body = body.to_string();
-                self.long(&body)
-            }
-            None => self.short(1),
-        })
+    fn short(&self, c: char) -> Option<(char, HasArg)> {
+        self.short.iter().find(|s| s.0 == c).map(|&(c, h)| (c, h))
     }
 }
 
@@ -332,7 +224,7 @@ fn run(foreign: &Foreign, target: &mut dyn Target) -> Result<(), Failure> {
         Flavor::Bsub => &BSUB,
         Flavor::Pbs => &PBS,
     };
-    let mut getopt = Getopt::new(letters, &words);
+    let mut getopt = Getopt::over(letters, &words);
     for found in getopt.by_ref() {
         let (letter, value) = found.map_err(|e| Failure {
             // getopt prints its complaint and returns `?`, which no case handles.
@@ -348,7 +240,7 @@ fn run(foreign: &Foreign, target: &mut dyn Target) -> Result<(), Failure> {
             Flavor::Pbs => pbs_option(letter, value, target)?,
         }
     }
-    match words.get(getopt.next) {
+    match words.get(getopt.rest()) {
         Some(word) => Err(fail(format!("Invalid argument: {word}"))),
         None => Ok(()),
     }
