@@ -24,6 +24,18 @@ fn run(argv0: &str, args: &[String]) -> Result<ExitCode, Failure> {
             let _ = std::io::stdout().lock().write_all(text.as_bytes());
             Ok(ExitCode::SUCCESS)
         }
+        // Inside a job: a step through the job's agents (sk8-step).
+        Request::Run { jobs, opts, .. } if sk8_step::srun::in_allocation(&ctx.env) => {
+            match jobs.first() {
+                Some(spec) => Ok(sk8_step::srun::run_in_allocation(
+                    spec,
+                    &opts,
+                    &ctx.env,
+                    forward_signals(),
+                )),
+                None => Ok(ExitCode::from(EXIT_ERROR)),
+            }
+        }
         Request::Run { .. } => Err(Failure {
             lines: vec![Line::error(
                 "no backend is configured yet: srun cannot run jobs",
@@ -31,4 +43,22 @@ fn run(argv0: &str, args: &[String]) -> Result<ExitCode, Failure> {
             code: EXIT_ERROR,
         }),
     }
+}
+
+/// The signals srun forwards to its tasks (and Ctrl-C's status/cancel
+/// handling), delivered on a channel; `None` when they cannot be caught.
+fn forward_signals() -> Option<std::sync::mpsc::Receiver<i32>> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2};
+    let mut signals =
+        signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2])
+            .ok()?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for sig in signals.forever() {
+            if tx.send(sig).is_err() {
+                break;
+            }
+        }
+    });
+    Some(rx)
 }

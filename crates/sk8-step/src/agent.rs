@@ -1,0 +1,755 @@
+//! `sk8-agent`'s server: one per node of a job. It checks the job's token on
+//! every connection, then serves one request: run the batch script, launch a
+//! step's tasks, hand out a step id, or shut down.
+//!
+//! Every task runs in its own process group (so signals reach whatever it
+//! starts) through the [`crate::exec`] trampoline. When a step's last task
+//! ends, whatever is left in its process groups is killed, as Slurm's
+//! process tracking does, so stray background processes never keep a step's
+//! output open.
+
+use std::collections::{BTreeSet, HashMap};
+use std::fs::{File, OpenOptions};
+use std::io::{self, BufRead, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use std::sync::mpsc::{Sender, channel};
+use std::sync::{Arc, Mutex};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use sk8_proto::{
+    BatchSpec, Event, ExitStatus, Frame, Input, Kind, LaunchSpec, Output, Request, TaskSpec,
+    read_frame, read_frame_limited, write_frame,
+};
+
+use crate::exec::{TaskExec, strerror};
+use crate::signals::{SIGKILL, SIGTERM, signal_groups};
+use crate::token::tokens_equal;
+
+/// The largest `Hello` frame read before the peer is authenticated.
+const HELLO_LIMIT: u32 = 64 << 10;
+
+/// How long a peer may take to say `Hello`.
+const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What an agent serves.
+#[derive(Debug, Clone)]
+pub struct AgentConfig {
+    /// The node's name (`SLURMD_NODENAME` of its tasks; `%N`).
+    pub node: String,
+    /// Where to listen (port 0 picks a free one).
+    pub listen: SocketAddr,
+    /// The job's step token.
+    pub token: String,
+    /// The job.
+    pub job_id: u32,
+    /// Log file (appended); standard error when `None`.
+    pub log: Option<PathBuf>,
+    /// The program run as `PROGRAM exec-task ...` for each task: the
+    /// `sk8-agent` binary itself.
+    pub task_exe: PathBuf,
+    /// Time between SIGTERM and SIGKILL when the agent ends the job's tasks.
+    pub grace: Duration,
+}
+
+/// State shared by the connections of one agent.
+struct Shared {
+    cfg: AgentConfig,
+    addr: SocketAddr,
+    next_step: AtomicU32,
+    /// Process groups of tasks whose leader has not been reaped yet.
+    live: Mutex<BTreeSet<u32>>,
+    log: Mutex<Box<dyn Write + Send>>,
+    stopping: AtomicBool,
+    /// Steps and scripts whose `Done` has not been sent yet.
+    active: AtomicUsize,
+}
+
+impl Shared {
+    fn log(&self, line: &str) {
+        let secs = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        if let Ok(mut w) = self.log.lock() {
+            let _ = writeln!(w, "{secs} sk8-agent[{}]: {line}", self.cfg.node);
+            let _ = w.flush();
+        }
+    }
+
+    /// SIGTERM to every live task group, SIGKILL to the same groups after
+    /// the grace period (or as soon as every leader is gone).
+    fn end_all_tasks(&self) {
+        let groups: Vec<u32> = self
+            .live
+            .lock()
+            .map(|l| l.iter().copied().collect())
+            .unwrap_or_default();
+        if groups.is_empty() {
+            return;
+        }
+        signal_groups(&groups, SIGTERM);
+        let deadline = Instant::now() + self.cfg.grace;
+        while Instant::now() < deadline {
+            if self.live.lock().map_or(true, |l| l.is_empty()) {
+                break;
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+        signal_groups(&groups, SIGKILL);
+    }
+}
+
+/// A bound agent, ready to [`serve`](Agent::serve).
+pub struct Agent {
+    listener: TcpListener,
+    shared: Arc<Shared>,
+}
+
+/// Ends an agent's tasks from outside the accept loop (the lifeline thread).
+#[derive(Clone)]
+pub struct Lifeline {
+    shared: Arc<Shared>,
+}
+
+impl Lifeline {
+    /// The supervisor is gone: end every task, then the caller exits.
+    pub fn supervisor_gone(&self) {
+        self.shared
+            .log("standard input closed: supervisor gone, ending the job's tasks");
+        self.shared.end_all_tasks();
+    }
+}
+
+impl Agent {
+    /// Binds the listening socket and opens the log.
+    pub fn bind(cfg: AgentConfig) -> io::Result<Self> {
+        let listener = TcpListener::bind(cfg.listen)?;
+        let addr = listener.local_addr()?;
+        let log: Box<dyn Write + Send> = match &cfg.log {
+            Some(p) => Box::new(OpenOptions::new().create(true).append(true).open(p)?),
+            None => Box::new(io::stderr()),
+        };
+        Ok(Self {
+            listener,
+            shared: Arc::new(Shared {
+                cfg,
+                addr,
+                next_step: AtomicU32::new(0),
+                live: Mutex::new(BTreeSet::new()),
+                log: Mutex::new(log),
+                stopping: AtomicBool::new(false),
+                active: AtomicUsize::new(0),
+            }),
+        })
+    }
+
+    /// The address actually bound.
+    #[must_use]
+    pub fn local_addr(&self) -> SocketAddr {
+        self.shared.addr
+    }
+
+    /// A handle to end the tasks when the supervisor goes away.
+    #[must_use]
+    pub fn lifeline(&self) -> Lifeline {
+        Lifeline {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+
+    /// Accepts connections until a `Shutdown` request has been served.
+    pub fn serve(self) -> io::Result<()> {
+        self.shared.log(&format!(
+            "listening on {} for job {}",
+            self.shared.addr, self.shared.cfg.job_id
+        ));
+        for conn in self.listener.incoming() {
+            if self.shared.stopping.load(Ordering::SeqCst) {
+                break;
+            }
+            let Ok(stream) = conn else { continue };
+            let shared = Arc::clone(&self.shared);
+            thread::spawn(move || handle(&shared, stream));
+        }
+        Ok(())
+    }
+}
+
+/// Reads `stdin` until end of file: the supervisor keeps it open while it lives.
+pub fn watch_lifeline<R: Read>(mut stdin: R) {
+    let mut buf = [0_u8; 64];
+    loop {
+        match stdin.read(&mut buf) {
+            Ok(0) => return,
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => return,
+        }
+    }
+}
+
+/// Checks the `Hello` of a new connection; the reason is for the log and the
+/// peer, and never contains the token.
+fn authenticate(shared: &Shared, stream: &mut TcpStream) -> Result<(), String> {
+    let frame = match read_frame_limited(stream, HELLO_LIMIT) {
+        Ok(Some(f)) => f,
+        Ok(None) => return Err("closed before sending a token".into()),
+        Err(e) => return Err(format!("bad first frame: {e}")),
+    };
+    match frame.to_request() {
+        Ok(Request::Hello { token, job_id }) => {
+            let ok = tokens_equal(token.as_bytes(), shared.cfg.token.as_bytes());
+            if token.is_empty() {
+                Err("no token".into())
+            } else if !ok {
+                Err("wrong token".into())
+            } else if job_id != shared.cfg.job_id {
+                Err(format!("token for job {job_id}, not {}", shared.cfg.job_id))
+            } else {
+                Ok(())
+            }
+        }
+        Ok(_) => Err("no token: the first request was not Hello".into()),
+        Err(e) => Err(format!("bad first frame: {e}")),
+    }
+}
+
+fn send(w: &Mutex<TcpStream>, frame: &Frame) -> bool {
+    match w.lock() {
+        Ok(mut s) => write_frame(&mut *s, frame).is_ok(),
+        Err(_) => false,
+    }
+}
+
+fn handle(shared: &Arc<Shared>, mut stream: TcpStream) {
+    let peer = stream
+        .peer_addr()
+        .map_or_else(|_| "unknown peer".to_string(), |a| a.to_string());
+    let _ = stream.set_nodelay(true);
+    let _ = stream.set_read_timeout(Some(HELLO_TIMEOUT));
+    if let Err(reason) = authenticate(shared, &mut stream) {
+        shared.log(&format!("refused connection from {peer}: {reason}"));
+        let _ = write_frame(&mut stream, &Frame::event(&Event::Refused { reason }));
+        let _ = stream.shutdown(Shutdown::Both);
+        return;
+    }
+    if write_frame(&mut stream, &Frame::event(&Event::Welcome)).is_err() {
+        return;
+    }
+    let _ = stream.set_read_timeout(None);
+    let request = match read_frame(&mut stream).map(|f| f.map(|f| f.to_request())) {
+        Ok(Some(Ok(r))) => r,
+        Ok(None) => return,
+        Ok(Some(Err(e))) | Err(e) => {
+            let message = format!("bad request: {e}");
+            let _ = write_frame(&mut stream, &Frame::event(&Event::Error { message }));
+            return;
+        }
+    };
+    match request {
+        Request::NextStepId => {
+            let id = shared.next_step.fetch_add(1, Ordering::SeqCst);
+            let _ = write_frame(&mut stream, &Frame::event(&Event::StepId(id)));
+        }
+        Request::Shutdown => {
+            shared.log(&format!("shutdown requested by {peer}"));
+            shared.stopping.store(true, Ordering::SeqCst);
+            shared.end_all_tasks();
+            // Let every step report its exits before the process ends.
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while shared.active.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
+                thread::sleep(Duration::from_millis(5));
+            }
+            let _ = write_frame(&mut stream, &Frame::event(&Event::Done));
+            // Wake the accept loop so that it sees `stopping`.
+            let _ = TcpStream::connect(shared.addr);
+        }
+        Request::Launch(spec) => {
+            shared.log(&format!(
+                "step {}.{}: {} task(s) for {peer}",
+                spec.job_id,
+                spec.step_id,
+                spec.tasks.len()
+            ));
+            let tasks = launch_tasks(&spec);
+            run_tasks(shared, stream, tasks, &spec.cwd, spec.umask);
+        }
+        Request::RunBatch(spec) => {
+            shared.log(&format!("batch script of job {} for {peer}", spec.job_id));
+            let tasks = batch_task(&spec);
+            run_tasks(shared, stream, tasks, &spec.cwd, spec.umask);
+        }
+        Request::Hello { .. } | Request::Signal { .. } => {
+            let message = "no step to act on: send Launch or RunBatch first".to_string();
+            let _ = write_frame(&mut stream, &Frame::event(&Event::Error { message }));
+        }
+    }
+}
+
+/// One task to start: its spec with the step's environment merged in.
+struct Prepared {
+    spec: TaskSpec,
+    env: Vec<(String, String)>,
+}
+
+fn launch_tasks(spec: &LaunchSpec) -> Vec<Prepared> {
+    spec.tasks
+        .iter()
+        .map(|t| {
+            let mut env: HashMap<&str, &str> = HashMap::new();
+            for (k, v) in spec.env.iter().chain(&t.env) {
+                env.insert(k, v);
+            }
+            Prepared {
+                spec: t.clone(),
+                env: env
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+fn batch_task(spec: &BatchSpec) -> Vec<Prepared> {
+    vec![Prepared {
+        spec: TaskSpec {
+            task: 0,
+            argv: spec.argv.clone(),
+            env: Vec::new(),
+            stdin: spec.stdin.clone(),
+            stdout: spec.stdout.clone(),
+            stderr: spec.stderr.clone(),
+        },
+        env: spec.env.clone(),
+    }]
+}
+
+/// Output files opened for one launch: tasks of a node that name the same
+/// file share one descriptor, so they never overwrite each other.
+#[derive(Default)]
+struct OpenFiles(HashMap<String, File>);
+
+impl OpenFiles {
+    fn output(&mut self, path: &str, append: bool) -> io::Result<File> {
+        if let Some(f) = self.0.get(path) {
+            return f.try_clone();
+        }
+        if !append {
+            OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .open(path)?;
+        }
+        let f = OpenOptions::new().create(true).append(true).open(path)?;
+        let out = f.try_clone()?;
+        self.0.insert(path.to_string(), f);
+        Ok(out)
+    }
+}
+
+fn stdio_out(files: &mut OpenFiles, out: &Output, kind: &str) -> Result<Stdio, String> {
+    match out {
+        Output::Stream => Ok(Stdio::piped()),
+        Output::Null => Ok(Stdio::null()),
+        Output::File { path, append } => files
+            .output(path, *append)
+            .map(Stdio::from)
+            .map_err(|e| format!("Could not open {kind} file {path}: {}", strerror(&e))),
+    }
+}
+
+fn stdio_in(input: &Input) -> Result<Stdio, String> {
+    match input {
+        Input::Stream => Ok(Stdio::piped()),
+        Input::Null => Ok(Stdio::null()),
+        Input::File(path) => File::open(path)
+            .map(Stdio::from)
+            .map_err(|e| format!("Could not open stdin file {path}: {}", strerror(&e))),
+    }
+}
+
+/// A started task.
+struct Started {
+    task: u32,
+    child: Child,
+}
+
+fn spawn_all(
+    shared: &Shared,
+    tasks: &[Prepared],
+    cwd: &str,
+    umask: Option<u32>,
+) -> Result<Vec<Started>, String> {
+    let mut files = OpenFiles::default();
+    let mut started = Vec::new();
+    for t in tasks {
+        let result = (|| {
+            let stdin = stdio_in(&t.spec.stdin)?;
+            let stdout = stdio_out(&mut files, &t.spec.stdout, "stdout")?;
+            let stderr = if t.spec.stderr == t.spec.stdout {
+                match &t.spec.stderr {
+                    Output::File { path, append } => {
+                        files.output(path, *append).map(Stdio::from).map_err(|e| {
+                            format!("Could not open stderr file {path}: {}", strerror(&e))
+                        })?
+                    }
+                    other => stdio_out(&mut files, other, "stderr")?,
+                }
+            } else {
+                stdio_out(&mut files, &t.spec.stderr, "stderr")?
+            };
+            let exec = TaskExec {
+                node: shared.cfg.node.clone(),
+                cwd: cwd.to_string(),
+                umask,
+                argv: t.spec.argv.clone(),
+            };
+            Command::new(&shared.cfg.task_exe)
+                .arg("exec-task")
+                .args(exec.to_args())
+                .env_clear()
+                .envs(t.env.iter().map(|(k, v)| (k, v)))
+                .stdin(stdin)
+                .stdout(stdout)
+                .stderr(stderr)
+                .process_group(0)
+                .spawn()
+                .map_err(|e| {
+                    format!(
+                        "cannot start task {}: `{}`: {}",
+                        t.spec.task,
+                        shared.cfg.task_exe.display(),
+                        strerror(&e)
+                    )
+                })
+        })();
+        match result {
+            Ok(child) => {
+                if let Ok(mut l) = shared.live.lock() {
+                    l.insert(child.id());
+                }
+                started.push(Started {
+                    task: t.spec.task,
+                    child,
+                });
+            }
+            Err(message) => {
+                let pgids: Vec<u32> = started.iter().map(|s| s.child.id()).collect();
+                signal_groups(&pgids, SIGKILL);
+                for mut s in started {
+                    let _ = s.child.wait();
+                    if let Ok(mut l) = shared.live.lock() {
+                        l.remove(&s.child.id());
+                    }
+                }
+                return Err(message);
+            }
+        }
+    }
+    Ok(started)
+}
+
+fn exit_status(status: std::process::ExitStatus) -> ExitStatus {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (Some(c), _) => ExitStatus::Code(c),
+        (None, Some(signal)) => ExitStatus::Signal {
+            signal,
+            core_dumped: status.core_dumped(),
+        },
+        (None, None) => ExitStatus::Code(1),
+    }
+}
+
+fn pump(w: Arc<Mutex<TcpStream>>, kind: Kind, task: u32, mut r: impl Read) {
+    let mut buf = vec![0_u8; 64 << 10];
+    loop {
+        match r.read(&mut buf) {
+            Ok(0) => return,
+            Ok(n) => {
+                if !send(&w, &Frame::stream(kind, task, buf[..n].to_vec())) {
+                    // The client is gone: keep draining so the task never
+                    // blocks on a full pipe before it is killed.
+                    continue;
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => return,
+        }
+    }
+}
+
+fn feed(mut stdin: ChildStdin, rx: std::sync::mpsc::Receiver<Vec<u8>>) {
+    for chunk in rx {
+        if chunk.is_empty() || stdin.write_all(&chunk).is_err() {
+            return;
+        }
+    }
+}
+
+/// Starts the tasks, streams their output and exits to the client, applies
+/// the client's stdin and signal frames, and ends with `Done`.
+fn run_tasks(
+    shared: &Arc<Shared>,
+    stream: TcpStream,
+    tasks: Vec<Prepared>,
+    cwd: &str,
+    umask: Option<u32>,
+) {
+    let Ok(reader) = stream.try_clone() else {
+        return;
+    };
+    let writer = Arc::new(Mutex::new(stream));
+    shared.active.fetch_add(1, Ordering::SeqCst);
+    let started = match spawn_all(shared, &tasks, cwd, umask) {
+        Ok(s) => s,
+        Err(message) => {
+            shared.log(&message);
+            send(&writer, &Frame::event(&Event::Error { message }));
+            send(&writer, &Frame::event(&Event::Done));
+            shared.active.fetch_sub(1, Ordering::SeqCst);
+            return;
+        }
+    };
+    let pgids: Arc<Vec<u32>> = Arc::new(started.iter().map(|s| s.child.id()).collect());
+    send(
+        &writer,
+        &Frame::event(&Event::Started {
+            pids: pgids.to_vec(),
+        }),
+    );
+    let finished = Arc::new(AtomicBool::new(false));
+    let remaining = Arc::new(AtomicUsize::new(started.len()));
+    let mut stdin_of: HashMap<u32, Sender<Vec<u8>>> = HashMap::new();
+    let mut waiters: Vec<JoinHandle<()>> = Vec::new();
+    for mut s in started {
+        if let Some(stdin) = s.child.stdin.take() {
+            let (tx, rx) = channel();
+            stdin_of.insert(s.task, tx);
+            thread::spawn(move || feed(stdin, rx));
+        }
+        let mut pumps = Vec::new();
+        if let Some(out) = s.child.stdout.take() {
+            let w = Arc::clone(&writer);
+            let task = s.task;
+            pumps.push(thread::spawn(move || pump(w, Kind::Stdout, task, out)));
+        }
+        if let Some(err) = s.child.stderr.take() {
+            let w = Arc::clone(&writer);
+            let task = s.task;
+            pumps.push(thread::spawn(move || pump(w, Kind::Stderr, task, err)));
+        }
+        let w = Arc::clone(&writer);
+        let shared = Arc::clone(shared);
+        let remaining = Arc::clone(&remaining);
+        let pgids = Arc::clone(&pgids);
+        waiters.push(thread::spawn(move || {
+            let status = s.child.wait().map_or(ExitStatus::Code(1), exit_status);
+            if let Ok(mut l) = shared.live.lock() {
+                l.remove(&s.child.id());
+            }
+            if remaining.fetch_sub(1, Ordering::SeqCst) == 1 {
+                // The step is over: end what its tasks left behind.
+                signal_groups(&pgids, SIGKILL);
+            }
+            for p in pumps {
+                let _ = p.join();
+            }
+            send(
+                &w,
+                &Frame::event(&Event::Exit {
+                    task: s.task,
+                    status,
+                }),
+            );
+        }));
+    }
+    {
+        let w = Arc::clone(&writer);
+        let finished = Arc::clone(&finished);
+        let shared = Arc::clone(shared);
+        thread::spawn(move || {
+            for h in waiters {
+                let _ = h.join();
+            }
+            finished.store(true, Ordering::SeqCst);
+            send(&w, &Frame::event(&Event::Done));
+            if let Ok(s) = w.lock() {
+                let _ = s.shutdown(Shutdown::Write);
+            }
+            shared.active.fetch_sub(1, Ordering::SeqCst);
+        });
+    }
+    client_frames(shared, reader, &stdin_of, &pgids, &finished);
+}
+
+/// Applies the client's frames until it closes; a client that goes away
+/// before the tasks end takes them with it.
+fn client_frames(
+    shared: &Shared,
+    mut reader: TcpStream,
+    stdin_of: &HashMap<u32, Sender<Vec<u8>>>,
+    pgids: &[u32],
+    finished: &AtomicBool,
+) {
+    while let Ok(Some(frame)) = read_frame(&mut reader) {
+        match frame.kind {
+            Kind::Stdin => {
+                if let Some(tx) = stdin_of.get(&frame.task) {
+                    let _ = tx.send(frame.payload);
+                }
+            }
+            Kind::Request => match frame.to_request() {
+                Ok(Request::Signal { signal }) => {
+                    let live: Vec<u32> = shared
+                        .live
+                        .lock()
+                        .map(|l| pgids.iter().copied().filter(|p| l.contains(p)).collect())
+                        .unwrap_or_default();
+                    signal_groups(&live, signal);
+                }
+                _ => shared.log("ignored an unexpected request during a step"),
+            },
+            _ => {}
+        }
+    }
+    if !finished.load(Ordering::SeqCst) {
+        shared.log("client disconnected before the step ended: killing its tasks");
+        let live: Vec<u32> = shared
+            .live
+            .lock()
+            .map(|l| pgids.iter().copied().filter(|p| l.contains(p)).collect())
+            .unwrap_or_default();
+        signal_groups(&live, SIGKILL);
+    }
+}
+
+/// Command-line options of `sk8-agent serve`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServeArgs {
+    /// `--node`.
+    pub node: String,
+    /// `--listen`.
+    pub listen: String,
+    /// `--token-file`.
+    pub token_file: PathBuf,
+    /// `--job`.
+    pub job: u32,
+    /// `--log`.
+    pub log: Option<PathBuf>,
+    /// `--no-lifeline`: do not treat end of standard input as the
+    /// supervisor's death (for agents that run as a pod's first process).
+    pub no_lifeline: bool,
+}
+
+impl ServeArgs {
+    /// Parses the arguments after `serve`.
+    pub fn parse(args: &[String]) -> Result<Self, String> {
+        let mut node = None;
+        let mut listen = None;
+        let mut token_file = None;
+        let mut job = None;
+        let mut log = None;
+        let mut no_lifeline = false;
+        let mut it = args.iter();
+        while let Some(a) = it.next() {
+            let (name, inline) = match a.split_once('=') {
+                Some((n, v)) => (n, Some(v.to_string())),
+                None => (a.as_str(), None),
+            };
+            let mut value = || {
+                inline
+                    .clone()
+                    .or_else(|| it.next().cloned())
+                    .ok_or_else(|| format!("option `{name}` needs a value"))
+            };
+            match name {
+                "--node" => node = Some(value()?),
+                "--listen" => listen = Some(value()?),
+                "--token-file" => token_file = Some(PathBuf::from(value()?)),
+                "--job" => {
+                    let v = value()?;
+                    job = Some(v.parse().map_err(|_| format!("invalid job id `{v}`"))?);
+                }
+                "--log" => log = Some(PathBuf::from(value()?)),
+                "--no-lifeline" => no_lifeline = true,
+                other => return Err(format!("unknown option `{other}`")),
+            }
+        }
+        Ok(Self {
+            node: node.ok_or("missing --node")?,
+            listen: listen.ok_or("missing --listen")?,
+            token_file: token_file.ok_or("missing --token-file")?,
+            job: job.ok_or("missing --job")?,
+            log,
+            no_lifeline,
+        })
+    }
+}
+
+/// `sk8-agent serve ...`: binds, prints the bound port on standard output,
+/// serves until shut down or until standard input closes.
+pub fn serve_main(args: &[String]) -> Result<(), String> {
+    let a = ServeArgs::parse(args)?;
+    let token = crate::token::read_token(&a.token_file).map_err(|e| {
+        format!(
+            "cannot read the token file `{}`: {}",
+            a.token_file.display(),
+            strerror(&e)
+        )
+    })?;
+    if token.is_empty() {
+        return Err(format!(
+            "the token file `{}` is empty",
+            a.token_file.display()
+        ));
+    }
+    let listen: SocketAddr = a
+        .listen
+        .parse()
+        .map_err(|_| format!("invalid listen address `{}`", a.listen))?;
+    let task_exe = std::env::current_exe()
+        .map_err(|e| format!("cannot find my own executable: {}", strerror(&e)))?;
+    let agent = Agent::bind(AgentConfig {
+        node: a.node,
+        listen,
+        token,
+        job_id: a.job,
+        log: a.log,
+        task_exe,
+        grace: Duration::from_secs(2),
+    })
+    .map_err(|e| format!("cannot listen on `{listen}`: {}", strerror(&e)))?;
+    {
+        let mut out = io::stdout().lock();
+        writeln!(out, "{}", agent.local_addr().port()).map_err(|e| e.to_string())?;
+        out.flush().map_err(|e| e.to_string())?;
+    }
+    if !a.no_lifeline {
+        let lifeline = agent.lifeline();
+        thread::spawn(move || {
+            watch_lifeline(io::stdin().lock());
+            lifeline.supervisor_gone();
+            std::process::exit(0);
+        });
+    }
+    agent.serve().map_err(|e| e.to_string())
+}
+
+/// Reads the port line `sk8-agent serve` prints.
+pub(crate) fn read_port<R: BufRead>(r: &mut R) -> io::Result<u16> {
+    let mut line = String::new();
+    r.read_line(&mut line)?;
+    line.trim().parse().map_err(|_| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("sk8-agent did not print its port (got `{}`)", line.trim()),
+        )
+    })
+}
