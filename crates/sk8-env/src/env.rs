@@ -105,6 +105,35 @@ fn gpu_vars(v: &mut Vars, gpus: &[u32], host: &HostFacts, list_name: &str) {
     v.set("SLURM_GPUS_ON_NODE", gpus.len());
 }
 
+/// The environment `salloc` gives the command it runs: the batch
+/// environment without what only slurmd/slurmstepd set on a compute node
+/// (task ids, node name, topology, the job's user and ids, the working
+/// cluster) — what Slurm 22.05's salloc sets, compared in
+/// `tests/env/salloc.rs`.
+#[must_use]
+pub fn salloc_env(req: &JobRequest, alloc: &Allocation, host: &HostFacts) -> Env {
+    const NODE_ONLY: [&str; 14] = [
+        "SLURMD_NODENAME",
+        "SLURM_CPUS_ON_NODE",
+        "SLURM_GTIDS",
+        "SLURM_JOB_GID",
+        "SLURM_JOB_UID",
+        "SLURM_JOB_USER",
+        "SLURM_LOCALID",
+        "SLURM_NODEID",
+        "SLURM_PRIO_PROCESS",
+        "SLURM_PROCID",
+        "SLURM_TASK_PID",
+        "SLURM_TOPOLOGY_ADDR",
+        "SLURM_TOPOLOGY_ADDR_PATTERN",
+        "SLURM_WORKING_CLUSTER",
+    ];
+    batch_env(req, alloc, host, 0)
+        .into_iter()
+        .filter(|(k, _)| !NODE_ONLY.contains(&k.as_str()))
+        .collect()
+}
+
 /// The environment of the batch script, run on the allocation's first node
 /// as task 0 with process id `task_pid`.
 ///

@@ -90,7 +90,7 @@ mod layout;
 
 pub use alloc::{Allocation, ArrayTask, HostFacts, JobRequest, MemoryGrant, Node};
 pub use env::{
-    Env, LaunchFacts, StepLayout, StepRequest, batch_env, compose, job_tasks_per_node,
+    Env, LaunchFacts, StepLayout, StepRequest, batch_env, compose, job_tasks_per_node, salloc_env,
     skypilot_env, step_env, task_env,
 };
 pub use layout::{

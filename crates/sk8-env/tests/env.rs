@@ -5,5 +5,6 @@ mod env {
     pub mod live;
     pub mod props;
     pub mod reference;
+    pub mod salloc;
     pub mod tables;
 }

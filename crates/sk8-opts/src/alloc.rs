@@ -81,10 +81,15 @@ pub fn parse(
         };
         let (mut spec, mut more) = to_spec(&opts, &defaults)?;
         if opts.value(OptId::JobName).is_none() {
-            spec.name = program
-                .first()
-                .map(|p| p.rsplit('/').next().unwrap_or(p).to_string())
-                .unwrap_or_else(|| cmd.name().to_string());
+            // srun names the job after its program; salloc 22.05 calls every
+            // allocation "interactive".
+            spec.name = match cmd {
+                Cmd::Salloc => "interactive".to_string(),
+                _ => program
+                    .first()
+                    .map(|p| p.rsplit('/').next().unwrap_or(p).to_string())
+                    .unwrap_or_else(|| cmd.name().to_string()),
+            };
         }
         spec.command = Command::Exec(program.to_vec());
         notes.append(&mut more);
