@@ -2,9 +2,10 @@
 
 use std::io::Write;
 use std::process::ExitCode;
+use std::time::Duration;
 
-use sk8_cli::{RealHost, args, context, fail};
-use sk8_opts::error::EXIT_ERROR;
+use sk8_backend::{Backend, JobFilter, JobId, JobRef, SubmitRequest};
+use sk8_cli::{RealHost, args, backend, backend_failure, context, fail, slurm_time};
 use sk8_opts::sbatch::{Action, parse};
 use sk8_opts::{Failure, Line};
 
@@ -32,26 +33,74 @@ fn run(argv0: &str, args: &[String]) -> Result<ExitCode, Failure> {
     for note in &submission.notes {
         let _ = writeln!(err, "{}", note.render("sbatch"));
     }
+    drop(err);
+    let backend = backend()?;
+    let req = SubmitRequest {
+        jobs: submission.jobs,
+        script: submission.script,
+    };
     if submission.test_only {
-        // No backend places jobs yet, so there is no start time or node to
-        // report: say what was checked instead.
-        for job in &submission.jobs {
-            let tasks = job.tasks();
-            let cpus = tasks * job.cpus_per_task();
-            let partition = job.partition.as_deref().unwrap_or("(default)");
-            let _ = writeln!(
-                err,
-                "sbatch: Job would be accepted: {tasks} task(s) using {cpus} processors in partition {partition} (no backend places jobs yet)"
-            );
-        }
+        let will = backend
+            .will_run(&req)
+            .map_err(|e| as_test_only(backend_failure(sk8_opts::SUBMISSION_FAILED, &e)))?;
+        eprintln!(
+            "sbatch: Job {} to start at {} using {} processors on nodes {} in partition {}",
+            will.job_id,
+            slurm_time(will.start_time),
+            will.cpus,
+            will.nodes,
+            will.partition
+        );
         return Ok(ExitCode::SUCCESS);
     }
-    Err(Failure {
-        lines: vec![Line::error(
-            "Batch job submission failed: no backend is configured yet (hint: --test-only checks a script)",
-        )],
-        code: EXIT_ERROR,
-    })
+    let id = backend
+        .submit(&req)
+        .map_err(|e| backend_failure(sk8_opts::SUBMISSION_FAILED, &e))?;
+    if !submission.quiet {
+        let mut out = std::io::stdout().lock();
+        let _ = if submission.parsable {
+            writeln!(out, "{id}")
+        } else {
+            writeln!(out, "Submitted batch job {id}")
+        };
+    }
+    if submission.wait {
+        return Ok(ExitCode::from(wait_for(backend.as_ref(), id)));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `--wait`: polls until every record of the job (every task of an array) has
+/// finished, and returns sbatch's exit code: the highest exit code, 1 for a
+/// job ended by a signal.
+fn wait_for(backend: &dyn Backend, id: JobId) -> u8 {
+    let filter = JobFilter {
+        ids: vec![JobRef::job(id)],
+        include_finished: true,
+        ..JobFilter::default()
+    };
+    let mut pause = Duration::from_millis(20);
+    loop {
+        match backend.jobs(&filter) {
+            Ok(jobs) if !jobs.is_empty() && jobs.iter().all(|j| j.state.is_finished()) => {
+                return jobs
+                    .iter()
+                    .map(|j| if j.exit.signal != 0 { 1 } else { j.exit.code })
+                    .max()
+                    .unwrap_or(0);
+            }
+            Ok(jobs) if jobs.is_empty() => {
+                eprintln!("sbatch: error: Job {id} no longer found and exit code not found");
+                return 0;
+            }
+            Ok(_) => {}
+            Err(e) => eprintln!(
+                "sbatch: error: Currently unable to load job state information, retrying: {e}"
+            ),
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(500));
+    }
 }
 
 /// `sbatch --test-only` reports the controller's refusals as

@@ -218,6 +218,12 @@ pub struct JobInfo {
     pub end_time: Option<i64>,
     /// Allocated nodes, in order.
     pub nodes: Vec<String>,
+    /// CPUs allocated on each of `nodes` (same order).
+    #[serde(default)]
+    pub node_cpus: Vec<u32>,
+    /// GPU device indices allocated on each of `nodes` (same order).
+    #[serde(default)]
+    pub node_gpus: Vec<Vec<u32>>,
     /// Allocated CPUs over all nodes.
     pub cpus: u32,
     /// How it ended.

@@ -10,8 +10,10 @@ use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::process::ExitCode;
 
-use sk8_opts::Failure;
+use sk8_backend::Backend;
+use sk8_opts::error::EXIT_ERROR;
 use sk8_opts::sbatch::{Context, Host};
+use sk8_opts::{Failure, Line};
 
 /// Exit code for success.
 pub const EXIT_OK: u8 = 0;
@@ -112,4 +114,68 @@ pub fn args() -> (String, Vec<String>) {
     let mut it = std::env::args_os().map(|a| a.to_string_lossy().into_owned());
     let argv0 = it.next().unwrap_or_default();
     (argv0, it.collect())
+}
+
+/// The backend this process talks to: `SK8_BACKEND=local|kubernetes`, the
+/// local one when unset (DESIGN.md §3), so a fresh machine needs no setup.
+pub fn backend() -> Result<Box<dyn Backend>, Failure> {
+    let choice = std::env::var("SK8_BACKEND").unwrap_or_default();
+    match choice.as_str() {
+        "" | "local" => sk8_local::LocalBackend::open()
+            .map(|b| Box::new(b) as Box<dyn Backend>)
+            .map_err(|e| Failure::error(sk8_backend::Error::from(e).to_string(), EXIT_ERROR)),
+        "kubernetes" | "k8s" => Err(Failure::error(
+            "the kubernetes backend is not available in this build yet (SK8_BACKEND=kubernetes)",
+            EXIT_ERROR,
+        )),
+        other => Err(Failure::error(
+            format!("unknown backend `{other}` in SK8_BACKEND (hint: local or kubernetes)"),
+            EXIT_ERROR,
+        )),
+    }
+}
+
+/// A backend error as a command prints it: `<what>: <Slurm's words>`.
+pub fn backend_failure(what: &str, e: &sk8_backend::Error) -> Failure {
+    Failure {
+        lines: vec![Line::error(format!("{what}{e}"))],
+        code: EXIT_ERROR,
+    }
+}
+
+/// A Unix time as Slurm prints times (`2026-11-28T15:48:49`), in UTC: sk8
+/// reads no time zone database, so on a host whose local zone is not UTC
+/// this differs from Slurm's local-time rendering.
+pub fn slurm_time(unix: i64) -> String {
+    let days = unix.div_euclid(86_400);
+    let secs = unix.rem_euclid(86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}",
+        secs / 3_600,
+        secs % 3_600 / 60,
+        secs % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::slurm_time;
+
+    #[test]
+    fn times_render_as_slurm_prints_them() {
+        assert_eq!(slurm_time(0), "1970-01-01T00:00:00");
+        assert_eq!(slurm_time(1_795_824_000), "2026-11-28T00:00:00");
+        assert_eq!(slurm_time(951_786_061), "2000-02-29T01:01:01");
+        assert_eq!(slurm_time(-1), "1969-12-31T23:59:59");
+    }
 }

@@ -357,6 +357,8 @@ impl LocalBackend {
             start_time: row.start_time,
             end_time,
             nodes: row.alloc.iter().map(|a| a.node.clone()).collect(),
+            node_cpus: row.alloc.iter().map(|a| a.cpus).collect(),
+            node_gpus: row.alloc.iter().map(|a| a.gpus.clone()).collect(),
             cpus,
             exit: row.exit,
             restarts: row.restarts,

@@ -1,0 +1,36 @@
+//! Recreates the reference situations on a running Slurm 22.05 (held,
+//! pending behind a running job, running, completed, failed, cancelled, a
+//! partly running array, a dependency) and compares our output with its
+//! output of every command line, as the fixtures do. The timed-out job is
+//! left to the fixtures (it costs a minute and a half).
+
+use std::path::Path;
+use std::process::Command;
+
+fn reference_running() -> bool {
+    Path::new("/usr/bin/sbatch").exists()
+        && Command::new("/usr/bin/scontrol")
+            .arg("ping")
+            .output()
+            .is_ok_and(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).contains("UP"))
+}
+
+#[test]
+fn live_reference_output_matches() {
+    if !reference_running() {
+        eprintln!("SKIPPED: reference Slurm not running");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("sk8-format-live-{}", std::process::id()));
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ref/capture.sh");
+    let status = Command::new("bash")
+        .arg(&script)
+        .arg(&dir)
+        .arg("--quick")
+        .status()
+        .expect("run capture.sh");
+    assert!(status.success(), "capture.sh failed");
+    let (matched, _) = crate::reference::compare_dir(&dir);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(matched >= 60, "{matched}");
+}
