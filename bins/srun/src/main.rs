@@ -4,10 +4,13 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use sk8_cli::{RealHost, args, context, fail};
+use sk8_backend::{AllocEvent, AllocRequest, ExitStatus};
+use sk8_cli::{RealHost, allocation_env, args, backend, backend_failure, context, fail};
+use sk8_opts::OptId;
 use sk8_opts::alloc::{Request, parse};
 use sk8_opts::error::EXIT_ERROR;
-use sk8_opts::{Cmd, Failure, Line};
+use sk8_opts::state::Opts;
+use sk8_opts::{Cmd, Failure};
 
 fn main() -> ExitCode {
     let (argv0, args) = args();
@@ -36,12 +39,14 @@ fn run(argv0: &str, args: &[String]) -> Result<ExitCode, Failure> {
                 None => Ok(ExitCode::from(EXIT_ERROR)),
             }
         }
-        Request::Run { .. } => Err(Failure {
-            lines: vec![Line::error(
-                "no backend is configured yet: srun cannot run jobs",
-            )],
-            code: EXIT_ERROR,
-        }),
+        // Outside any job: an allocation of its own, one step in it, released
+        // at the end.
+        Request::Run { jobs, opts, notes } => {
+            for note in &notes {
+                eprintln!("{}", note.render("srun"));
+            }
+            standalone(&ctx, jobs, &opts)
+        }
     }
 }
 
@@ -61,4 +66,46 @@ fn forward_signals() -> Option<std::sync::mpsc::Receiver<i32>> {
         }
     });
     Some(rx)
+}
+
+/// Standalone `srun`: allocates (saying so when it must wait, as srun does),
+/// runs the step through the allocation's agents, then releases it with the
+/// step's exit code.
+fn standalone(
+    ctx: &sk8_opts::sbatch::Context,
+    jobs: Vec<sk8_spec::JobSpec>,
+    opts: &Opts,
+) -> Result<ExitCode, Failure> {
+    let backend = backend()?;
+    let immediate = opts
+        .get(OptId::Immediate)
+        .map(|s| s.value.as_deref().and_then(|v| v.parse().ok()).unwrap_or(1));
+    let req = AllocRequest { jobs, immediate };
+    let mut queued = false;
+    let granted = backend
+        .allocate(&req, &mut |event| match event {
+            AllocEvent::Queued(id) => {
+                queued = true;
+                eprintln!("srun: job {id} queued and waiting for resources");
+            }
+            AllocEvent::Granted(id) if queued => {
+                eprintln!("srun: job {id} has been allocated resources");
+            }
+            _ => {}
+        })
+        .map_err(|e| backend_failure("Unable to allocate resources: ", &e))?;
+    let spec = &req.jobs[0];
+    let (env, _token) = allocation_env(ctx, spec, &granted, &backend.cluster())
+        .map_err(|e| Failure::error(format!("cannot write the job token file: {e}"), EXIT_ERROR))?;
+    let status = sk8_step::srun::run_step(spec, opts, &env, forward_signals());
+    backend
+        .release(
+            granted.job.id,
+            ExitStatus {
+                code: status,
+                signal: 0,
+            },
+        )
+        .map_err(|e| backend_failure("", &e))?;
+    Ok(ExitCode::from(status))
 }

@@ -334,6 +334,11 @@ pub trait Backend {
     /// Who the caller is, as the backend sees it (for `--me`, `-u`).
     fn whoami(&self) -> Result<String>;
 
+    /// The cluster's name (`SLURM_CLUSTER_NAME`, `scontrol`'s `ClusterName`).
+    fn cluster(&self) -> String {
+        "sk8".to_string()
+    }
+
     /// Submits a batch job (all heterogeneous components at once); returns
     /// the (leader's) job id.
     fn submit(&self, req: &SubmitRequest) -> Result<JobId>;

@@ -566,6 +566,10 @@ impl Backend for LocalBackend {
         Ok(user_name())
     }
 
+    fn cluster(&self) -> String {
+        self.cfg.cluster.clone()
+    }
+
     fn submit(&self, req: &SubmitRequest) -> SResult<u32> {
         let row = self.new_row(&req.jobs, Kind::Batch)?;
         self.insert(row, Some(&req.script))

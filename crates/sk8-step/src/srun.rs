@@ -444,13 +444,24 @@ pub fn run_in_allocation(
     env: &BTreeMap<String, String>,
     signals: Option<Receiver<i32>>,
 ) -> ExitCode {
+    ExitCode::from(run_step(spec, opts, env, signals))
+}
+
+/// [`run_in_allocation`], returning the exit code as a number (standalone
+/// `srun` records it as its allocation's exit status).
+pub fn run_step(
+    spec: &JobSpec,
+    opts: &Opts,
+    env: &BTreeMap<String, String>,
+    signals: Option<Receiver<i32>>,
+) -> u8 {
     match run(spec, opts, env, signals) {
-        Ok(code) => ExitCode::from(code),
+        Ok(code) => code,
         Err(lines) => {
             for l in lines {
                 error(&l);
             }
-            ExitCode::from(EXIT_ERROR)
+            EXIT_ERROR
         }
     }
 }
