@@ -302,6 +302,19 @@ impl Supervisor {
         };
         let mut env = sk8_env::batch_env(&req, &alloc, &host, 0);
         env.extend(sk8_env::skypilot_env(&alloc, 0));
+        // sk8's own srun and scontrol come first on the job's PATH (DESIGN.md
+        // §4), so a script's `srun` never reaches another Slurm's binaries.
+        let agent = crate::backend::our_exe("SK8_AGENT_EXE", "sk8-agent");
+        if let Some(bin) = agent.parent().filter(|d| !d.as_os_str().is_empty()) {
+            let bin = bin.display().to_string();
+            match env.iter_mut().find(|(k, _)| k == "PATH") {
+                Some((_, path)) if path.split(':').next() != Some(bin.as_str()) => {
+                    *path = format!("{bin}:{path}");
+                }
+                Some(_) => {}
+                None => env.push(("PATH".into(), format!("{bin}:/usr/bin:/bin"))),
+            }
+        }
         let agents: Vec<String> = self.agents.iter().map(AgentHandle::agents_entry).collect();
         env.push((sk8_step::AGENTS_VAR.into(), agents.join(",")));
         env.push((
