@@ -2,10 +2,22 @@
 
 use assert_cmd::Command;
 
+/// Two 8-CPU virtual nodes, in a state directory of this test run's own.
+const CONFIG: &str =
+    "[[node]]\nname = \"node1\"\ncpus = 8\n[[node]]\nname = \"node2\"\ncpus = 8\n";
+
 fn sbatch() -> Command {
+    static HOME: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    let home = HOME.get_or_init(|| {
+        let home = tempdir().join("home");
+        std::fs::create_dir_all(&home).unwrap();
+        std::fs::write(home.join("config.toml"), CONFIG).unwrap();
+        home
+    });
     let mut c = Command::cargo_bin("sbatch").unwrap();
     c.env_remove("SBATCH_TIMELIMIT")
-        .env_remove("SBATCH_PARTITION");
+        .env_remove("SBATCH_PARTITION")
+        .env("SK8_HOME", home);
     c
 }
 
@@ -93,7 +105,11 @@ fn test_only_accepts_a_well_formed_script() {
         .stderr
         .clone();
     let err = String::from_utf8(out).unwrap();
-    assert!(err.contains("8 task(s) using 16 processors"), "{err}");
+    assert!(
+        err.starts_with("sbatch: Job ")
+            && err.contains(" using 16 processors on nodes node[1-2] in partition debug"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -140,7 +156,7 @@ fn script_from_standard_input() {
             .write_stdin("#!/bin/sh\n#SBATCH -n 3\nhostname\n")
             .assert()
             .success(),
-        "3 task(s) using 3 processors in partition (default) (no backend places jobs yet)\n",
+        " using 3 processors on nodes node1 in partition debug\n",
     );
 }
 
@@ -178,18 +194,31 @@ fn command_line_beats_input_variables_beat_directives() {
         let out = c.arg(&p).assert().success().get_output().stderr.clone();
         String::from_utf8(out).unwrap()
     };
-    assert!(run(None, None).contains("2 task(s)"));
+    assert!(run(None, None).contains(" using 2 processors"));
     // SLURM_NTASKS is srun's variable, not sbatch's: the directive stays.
-    assert!(run(Some("7"), None).contains("2 task(s)"));
-    assert!(run(None, Some("-n5")).contains("5 task(s)"));
+    assert!(run(Some("7"), None).contains(" using 2 processors"));
+    assert!(run(None, Some("-n5")).contains(" using 5 processors"));
 }
 
 #[test]
-fn without_a_backend_submission_says_so() {
-    let d = tempdir();
-    let p = script(&d, "real.sh", "#!/bin/bash\ntrue\n");
-    ends_with(
-        sbatch().arg(&p).assert().code(1),
-        "no backend is configured yet (hint: --test-only checks a script)\n",
+fn submits_runs_and_waits_on_the_local_backend() {
+    let d = tempdir().join("run");
+    std::fs::create_dir_all(&d).unwrap();
+    let p = script(
+        &d,
+        "real.sh",
+        "#!/bin/bash\necho ran $SLURM_JOB_NAME\nexit 7\n",
     );
+    let out = sbatch()
+        .current_dir(&d)
+        .args(["--wait", "--parsable"])
+        .arg(&p)
+        .assert()
+        .code(7)
+        .get_output()
+        .stdout
+        .clone();
+    let id: u32 = String::from_utf8(out).unwrap().trim().parse().unwrap();
+    let log = std::fs::read_to_string(d.join(format!("slurm-{id}.out"))).unwrap();
+    assert_eq!(log, "ran real.sh\n");
 }
