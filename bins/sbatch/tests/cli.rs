@@ -3,8 +3,7 @@
 use assert_cmd::Command;
 
 /// Two 8-CPU virtual nodes, in a state directory of this test run's own.
-const CONFIG: &str =
-    "[[node]]\nname = \"node1\"\ncpus = 8\n[[node]]\nname = \"node2\"\ncpus = 8\n";
+const CONFIG: &str = "[[node]]\nname = \"node1\"\ncpus = 8\n[[node]]\nname = \"node2\"\ncpus = 8\n";
 
 fn sbatch() -> Command {
     static HOME: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();

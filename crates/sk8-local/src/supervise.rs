@@ -34,6 +34,8 @@ enum Event {
     BatchDone(Option<sk8_proto::ExitStatus>),
     /// A control request, with the connection to answer on.
     Control(Msg, UnixStream),
+    /// A node's agent started or ended its part of an srun step.
+    Step(sk8_proto::StepReport),
 }
 
 /// How the job is ending, once decided.
@@ -92,6 +94,8 @@ struct Supervisor {
     batch_pid: Option<u32>,
     /// Where the batch script's standard error goes (for slurmstepd's lines).
     err_path: Option<PathBuf>,
+    /// srun steps as the agents report them, merged over nodes.
+    steps: std::collections::BTreeMap<u32, StepInfo>,
 }
 
 fn host_err(what: &str) -> impl Fn(std::io::Error) -> Error + '_ {
@@ -169,6 +173,7 @@ impl Supervisor {
             batch: None,
             batch_pid: None,
             err_path: None,
+            steps: std::collections::BTreeMap::new(),
         })
     }
 
@@ -198,6 +203,17 @@ impl Supervisor {
                     a.node
                 ))
             })?;
+            let mut handle = handle;
+            if let Some(reports) = handle.take_reports() {
+                let tx = self.sender.clone();
+                std::thread::spawn(move || {
+                    for r in reports {
+                        if tx.send(Event::Step(r)).is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
             self.agents.push(handle);
         }
         let agents: Vec<(String, String)> = self
@@ -586,6 +602,7 @@ impl Supervisor {
                         _ => (JobState::Failed, exit),
                     };
                 }
+                Ok(Event::Step(report)) => self.merge_step(&report),
                 Ok(Event::Control(msg, conn)) => {
                     let answer = self.control(msg, &mut ending, &mut kill_at, kill_wait);
                     let _ = (&conn).write_all(answer.as_bytes());
@@ -667,7 +684,61 @@ impl Supervisor {
         }
     }
 
+    /// Folds one node's step report into the step's record: nodes and tasks
+    /// add up, the step starts with its first node and ends with its last,
+    /// its exit is the worst.
+    fn merge_step(&mut self, r: &sk8_proto::StepReport) {
+        let step = self.steps.entry(r.step).or_insert_with(|| StepInfo {
+            id: r.step.to_string(),
+            name: r.name.clone(),
+            state: JobState::Running,
+            nodes: Vec::new(),
+            tasks: 0,
+            start_time: Some(r.start),
+            end_time: None,
+            exit: ExitStatus::default(),
+        });
+        if r.end.is_none() {
+            if !step.nodes.contains(&r.node) {
+                step.nodes.push(r.node.clone());
+                step.tasks += r.tasks;
+                // Reports arrive in any order; nodes keep the allocation's.
+                let order = |n: &String| self.row.alloc.iter().position(|a| &a.node == n);
+                step.nodes.sort_by_key(order);
+            }
+            step.start_time = step.start_time.map(|s| s.min(r.start));
+            return;
+        }
+        step.end_time = step.end_time.max(r.end);
+        step.exit.code = step.exit.code.max(r.code);
+        step.exit.signal = step.exit.signal.max(r.signal);
+        step.state = if step.exit.signal != 0 {
+            JobState::Cancelled
+        } else if step.exit.code != 0 {
+            JobState::Failed
+        } else {
+            JobState::Completed
+        };
+    }
+
     fn record(&mut self, state: JobState, exit: ExitStatus) -> Result<()> {
+        // Reports still in flight (a step that ended just before the job).
+        while let Ok(event) = self.events.try_recv() {
+            if let Event::Step(report) = event {
+                self.merge_step(&report);
+            }
+        }
+        let steps: Vec<StepInfo> = self
+            .steps
+            .values()
+            .cloned()
+            .map(|mut s| {
+                if s.end_time.is_none() {
+                    s.state = JobState::Cancelled;
+                }
+                s
+            })
+            .collect();
         let id = self.row.id;
         let backend = &self.backend;
         backend.write_pass(|tx| {
@@ -698,6 +769,7 @@ impl Supervisor {
                     exit,
                 });
             }
+            row.steps.extend(steps.iter().cloned());
             if state == JobState::Requeued {
                 queue::requeue(&mut row, now);
             } else {

@@ -590,3 +590,50 @@ fn srun_inside_a_two_node_job_fans_out() {
     assert_eq!(j.state, JobState::Completed, "{out}");
     assert_eq!(out, "0: node1\n1: node1\n2: node2\n3: node2\ndone\n");
 }
+
+#[test]
+fn srun_steps_are_recorded_with_their_nodes_tasks_and_exits() {
+    let lab = Lab::new(
+        "steps",
+        "[[node]]\nname = \"node1\"\ncpus = 2\n[[node]]\nname = \"node2\"\ncpus = 2\n",
+    );
+    let srun = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/debug/srun");
+    let srun = srun.display();
+    let script = lab.script(
+        "steps.sh",
+        &format!("'{srun}' true\n'{srun}' -n1 false\n'{srun}' -n1 sleep 0.1\nexit 0\n"),
+    );
+    let id = lab.submit(&["-N2", "-n4", &script]);
+    let j = lab.wait_finished(id);
+    assert_eq!(j.state, JobState::Completed);
+    let steps: Vec<(&str, &str, JobState, Vec<String>, u32, u8)> = j
+        .steps
+        .iter()
+        .map(|s| {
+            (
+                s.id.as_str(),
+                s.name.as_str(),
+                s.state,
+                s.nodes.clone(),
+                s.tasks,
+                s.exit.code,
+            )
+        })
+        .collect();
+    let both = vec!["node1".to_string(), "node2".to_string()];
+    let first = vec!["node1".to_string()];
+    assert_eq!(
+        steps,
+        vec![
+            ("batch", "batch", JobState::Completed, first.clone(), 1, 0),
+            ("0", "true", JobState::Completed, both, 4, 0),
+            ("1", "false", JobState::Failed, first.clone(), 1, 1),
+            ("2", "sleep", JobState::Completed, first, 1, 0),
+        ]
+    );
+    assert!(
+        j.steps
+            .iter()
+            .all(|s| s.start_time.is_some() && s.end_time.is_some())
+    );
+}

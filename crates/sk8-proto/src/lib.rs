@@ -393,6 +393,34 @@ pub enum Request {
     NextStepId,
 }
 
+/// What an agent tells the supervisor that started it about the steps it
+/// runs, one JSON line (after [`STEP_REPORT_PREFIX`]) on the agent's standard
+/// output: once when the step's tasks start on its node, once when they
+/// have all ended. The supervisor merges the nodes' reports into the job's
+/// step records (`sacct`'s `N.0`, `N.1`, ...).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepReport {
+    /// The step id.
+    pub step: u32,
+    /// The node whose tasks this is about.
+    pub node: String,
+    /// The step's name (its program's file name).
+    pub name: String,
+    /// Tasks of the step on this node.
+    pub tasks: u32,
+    /// When they started (Unix seconds).
+    pub start: i64,
+    /// When the last one ended; `None` in the start report.
+    pub end: Option<i64>,
+    /// The highest exit code among them.
+    pub code: u8,
+    /// The highest signal that killed one of them (0 for none).
+    pub signal: u8,
+}
+
+/// The prefix of a [`StepReport`] line on an agent's standard output.
+pub const STEP_REPORT_PREFIX: &str = "step ";
+
 /// Agent to client.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Event {

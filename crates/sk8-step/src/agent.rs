@@ -22,8 +22,8 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use sk8_proto::{
-    BatchSpec, Event, ExitStatus, Frame, Input, Kind, LaunchSpec, Output, Request, TaskSpec,
-    read_frame, read_frame_limited, write_frame,
+    BatchSpec, Event, ExitStatus, Frame, Input, Kind, LaunchSpec, Output, Request,
+    STEP_REPORT_PREFIX, StepReport, TaskSpec, read_frame, read_frame_limited, write_frame,
 };
 
 use crate::exec::{TaskExec, strerror};
@@ -276,17 +276,64 @@ fn handle(shared: &Arc<Shared>, mut stream: TcpStream) {
                 spec.tasks.len()
             ));
             let tasks = launch_tasks(&spec);
-            run_tasks(shared, stream, tasks, &spec.cwd, spec.umask);
+            let report = StepReport {
+                step: spec.step_id,
+                node: shared.cfg.node.clone(),
+                name: spec
+                    .tasks
+                    .first()
+                    .and_then(|t| t.argv.first())
+                    .map(|a| a.rsplit('/').next().unwrap_or(a).to_string())
+                    .unwrap_or_default(),
+                tasks: u32::try_from(spec.tasks.len()).unwrap_or(u32::MAX),
+                start: unix_now(),
+                end: None,
+                code: 0,
+                signal: 0,
+            };
+            report_step(&report);
+            let done = Box::new(move |statuses: Vec<ExitStatus>| {
+                let mut end = report;
+                end.end = Some(unix_now());
+                for st in statuses {
+                    match st {
+                        ExitStatus::Code(c) => {
+                            end.code = end.code.max(u8::try_from(c & 0xff).unwrap_or(1));
+                        }
+                        ExitStatus::Signal { signal, .. } => {
+                            end.signal = end.signal.max(u8::try_from(signal).unwrap_or(0));
+                        }
+                    }
+                }
+                report_step(&end);
+            });
+            run_tasks(shared, stream, tasks, &spec.cwd, spec.umask, Some(done));
         }
         Request::RunBatch(spec) => {
             shared.log(&format!("batch script of job {} for {peer}", spec.job_id));
             let tasks = batch_task(&spec);
-            run_tasks(shared, stream, tasks, &spec.cwd, spec.umask);
+            run_tasks(shared, stream, tasks, &spec.cwd, spec.umask, None);
         }
         Request::Hello { .. } | Request::Signal { .. } => {
             let message = "no step to act on: send Launch or RunBatch first".to_string();
             let _ = write_frame(&mut stream, &Frame::event(&Event::Error { message }));
         }
+    }
+}
+
+fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0))
+}
+
+/// Writes a step report for the supervisor on standard output (after the
+/// port line); a supervisor that stopped reading costs nothing but the line.
+fn report_step(report: &StepReport) {
+    if let Ok(json) = serde_json::to_string(report) {
+        let mut out = io::stdout().lock();
+        let _ = writeln!(out, "{STEP_REPORT_PREFIX}{json}");
+        let _ = out.flush();
     }
 }
 
@@ -495,12 +542,16 @@ fn feed(mut stdin: ChildStdin, rx: std::sync::mpsc::Receiver<Vec<u8>>) {
 
 /// Starts the tasks, streams their output and exits to the client, applies
 /// the client's stdin and signal frames, and ends with `Done`.
+/// Called once with every task's exit status when a step's tasks have ended.
+type OnDone = Box<dyn FnOnce(Vec<ExitStatus>) + Send>;
+
 fn run_tasks(
     shared: &Arc<Shared>,
     stream: TcpStream,
     tasks: Vec<Prepared>,
     cwd: &str,
     umask: Option<u32>,
+    on_done: Option<OnDone>,
 ) {
     let Ok(reader) = stream.try_clone() else {
         return;
@@ -526,6 +577,7 @@ fn run_tasks(
     );
     let finished = Arc::new(AtomicBool::new(false));
     let remaining = Arc::new(AtomicUsize::new(started.len()));
+    let statuses: Arc<Mutex<Vec<ExitStatus>>> = Arc::new(Mutex::new(Vec::new()));
     let mut stdin_of: HashMap<u32, Sender<Vec<u8>>> = HashMap::new();
     let mut waiters: Vec<JoinHandle<()>> = Vec::new();
     for mut s in started {
@@ -549,8 +601,12 @@ fn run_tasks(
         let shared = Arc::clone(shared);
         let remaining = Arc::clone(&remaining);
         let pgids = Arc::clone(&pgids);
+        let statuses = Arc::clone(&statuses);
         waiters.push(thread::spawn(move || {
             let status = s.child.wait().map_or(ExitStatus::Code(1), exit_status);
+            if let Ok(mut all) = statuses.lock() {
+                all.push(status);
+            }
             if let Ok(mut l) = shared.live.lock() {
                 l.remove(&s.child.id());
             }
@@ -577,6 +633,9 @@ fn run_tasks(
         thread::spawn(move || {
             for h in waiters {
                 let _ = h.join();
+            }
+            if let Some(done) = on_done {
+                done(statuses.lock().map(|s| s.clone()).unwrap_or_default());
             }
             finished.store(true, Ordering::SeqCst);
             send(&w, &Frame::event(&Event::Done));

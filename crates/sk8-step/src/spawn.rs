@@ -1,9 +1,12 @@
 //! Starting an agent as a child of the job's supervisor.
 
-use std::io::{self, BufReader};
+use std::io::{self, BufRead, BufReader};
 use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{Receiver, channel};
+
+use sk8_proto::{STEP_REPORT_PREFIX, StepReport};
 
 use crate::agent::read_port;
 
@@ -20,7 +23,7 @@ pub struct AgentHandle {
     /// The agent process.
     pub child: Child,
     lifeline: Option<ChildStdin>,
-    _stdout: BufReader<ChildStdout>,
+    reports: Option<Receiver<StepReport>>,
 }
 
 impl AgentHandle {
@@ -28,6 +31,13 @@ impl AgentHandle {
     #[must_use]
     pub fn agents_entry(&self) -> String {
         format!("{}={}", self.node, self.addr)
+    }
+
+    /// The agent's step reports (a step's tasks started or ended on its
+    /// node), for whoever takes them first; a reader thread keeps the
+    /// agent's standard output drained whether or not they are taken.
+    pub fn take_reports(&mut self) -> Option<Receiver<StepReport>> {
+        self.reports.take()
     }
 
     /// Closes the lifeline: the agent ends its tasks and exits.
@@ -86,11 +96,23 @@ pub fn spawn_agent(
             return Err(e);
         }
     };
+    let (tx, rx) = channel();
+    std::thread::spawn(move || {
+        for line in stdout.lines() {
+            let Ok(line) = line else { break };
+            if let Some(json) = line.strip_prefix(STEP_REPORT_PREFIX) {
+                if let Ok(report) = serde_json::from_str::<StepReport>(json) {
+                    // A handle whose reports nobody takes still drains them.
+                    let _ = tx.send(report);
+                }
+            }
+        }
+    });
     Ok(AgentHandle {
         addr: SocketAddr::new(listen_ip, port),
         node: node_name.to_string(),
         child,
         lifeline,
-        _stdout: stdout,
+        reports: Some(rx),
     })
 }
