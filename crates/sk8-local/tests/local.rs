@@ -606,7 +606,9 @@ fn srun_steps_are_recorded_with_their_nodes_tasks_and_exits() {
     let id = lab.submit(&["-N2", "-n4", &script]);
     let j = lab.wait_finished(id);
     assert_eq!(j.state, JobState::Completed);
-    let steps: Vec<(&str, &str, JobState, Vec<String>, u32, u8)> = j
+    /// id, name, state, nodes, tasks, exit code
+    type Step<'a> = (&'a str, &'a str, JobState, Vec<String>, u32, u8);
+    let steps: Vec<Step<'_>> = j
         .steps
         .iter()
         .map(|s| {
