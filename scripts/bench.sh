@@ -40,3 +40,18 @@ echo "|---|---|---|---|"
 run "sbatch --help" "$ours/sbatch --help" "/usr/bin/sbatch --help"
 run "sbatch --test-only job.sh" "$ours/sbatch --test-only $work/job.sh" "/usr/bin/sbatch --test-only $work/job.sh"
 run "srun --help" "$ours/srun --help" "/usr/bin/srun --help"
+
+# The query commands over 1,000 queued (held) jobs on each side: ours on the
+# local backend in a scratch SK8_HOME shaped like the reference's node.
+export SK8_HOME="$work/home"
+mkdir -p "$SK8_HOME"
+printf '[[node]]\nname = "vm"\ncpus = 2\nmemory_mb = 24105\n' > "$SK8_HOME/config.toml"
+ref_ids=()
+for _ in $(seq 1000); do
+  "$ours/sbatch" --hold --parsable --wrap true >/dev/null
+  ref_ids+=("$(/usr/bin/sbatch --hold --parsable -o /dev/null --wrap true)")
+done
+run "squeue (1,000 jobs)" "$ours/squeue" "/usr/bin/squeue"
+run "squeue -h -o %i (1,000 jobs)" "$ours/squeue -h -o %i" "/usr/bin/squeue -h -o %i"
+run "sinfo" "$ours/sinfo" "/usr/bin/sinfo"
+/usr/bin/scancel "${ref_ids[@]}"

@@ -1,29 +1,301 @@
-//! `scontrol`: for now the hostlist subcommands that training scripts call
-//! inside jobs (`scontrol show hostnames $SLURM_JOB_NODELIST` for
-//! `MASTER_ADDR`); the job, node and partition views come with the query
-//! commands.
+//! `scontrol`: the hostlist subcommands that training scripts call inside
+//! jobs (`scontrol show hostnames $SLURM_JOB_NODELIST` for `MASTER_ADDR`),
+//! and the job, node and partition views and controls (`show job`, `hold`,
+//! `release`, `requeue`, `update`) on any backend.
 
 use std::io::Write;
 use std::process::ExitCode;
+use std::time::{SystemTime, UNIX_EPOCH};
 
+use sk8_backend::{Backend, JobFilter, JobInfo, JobRef, JobUpdate};
+use sk8_cli::{args, backend};
+use sk8_format::Context;
 use sk8_hostlist::HostList;
+use sk8_opts::query::{Q, SCONTROL, getopt_failure, parse};
+
+/// How long a finished job stays listed (Slurm's `MinJobAge` default).
+const MIN_JOB_AGE: i64 = 300;
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let words: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (argv0, args) = args();
+    let p = match parse(SCONTROL, &args, false) {
+        Ok(p) => p,
+        Err(e) => {
+            let f = getopt_failure(&e, &argv0, Some("scontrol"));
+            return sk8_cli::fail("scontrol", &f);
+        }
+    };
+    if let Some(def) = p.unsupported() {
+        eprintln!(
+            "scontrol: error: {} is not supported by sk8's scontrol",
+            def.display()
+        );
+        return ExitCode::from(1);
+    }
+    if p.has(Q::Version) {
+        let _ = std::io::stdout().write_all(sk8_opts::VERSION_LINE.as_bytes());
+        return ExitCode::SUCCESS;
+    }
+    let one_liner = p.has(Q::OneLiner);
+    let json = p.has(Q::Json);
+    let words: Vec<&str> = p.operands.iter().map(String::as_str).collect();
     match words.as_slice() {
         [
             "show",
             what @ ("hostnames" | "hostlist" | "hostlistsorted"),
             rest @ ..,
         ] => hostlist(what, rest.first().copied()),
-        _ => {
-            eprintln!(
-                "scontrol: error: sk8's scontrol knows only `show hostnames|hostlist|hostlistsorted` yet"
-            );
+        [show, what, rest @ ..] if is_word(show, "show", 3) => {
+            with_backend(|be| show_cmd(be, what, rest.first().copied(), one_liner, json))
+        }
+        [cmd, ids] if matches!(*cmd, "hold" | "uhold" | "release" | "requeue") => {
+            with_backend(|be| control(be, cmd, ids))
+        }
+        ["update", pairs @ ..] => with_backend(|be| update(be, pairs)),
+        [] => {
+            eprintln!("scontrol: error: sk8's scontrol has no interactive mode");
+            ExitCode::from(1)
+        }
+        [cmd, ..] => {
+            eprintln!("invalid keyword: {cmd}");
             ExitCode::from(1)
         }
     }
+}
+
+/// Whether `word` is an abbreviation of `full` at least `min` letters long,
+/// as scontrol accepts them (`sho`, `show`).
+fn is_word(word: &str, full: &str, min: usize) -> bool {
+    word.len() >= min && full.len() >= word.len() && full[..word.len()].eq_ignore_ascii_case(word)
+}
+
+fn with_backend(f: impl FnOnce(&dyn Backend) -> ExitCode) -> ExitCode {
+    match backend() {
+        Ok(be) => f(be.as_ref()),
+        Err(failure) => sk8_cli::fail("scontrol", &failure),
+    }
+}
+
+fn context(be: &dyn Backend) -> Context {
+    Context {
+        now: SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64),
+        // sk8 reads no time zone database: times print in UTC.
+        utc_offset: 0,
+        groups: sk8_opts::query::group_names(
+            &std::fs::read_to_string("/etc/group").unwrap_or_default(),
+        ),
+        cluster: be.cluster(),
+    }
+}
+
+fn print(text: &str) {
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+}
+
+/// `show job|node|partition [NAME]`.
+fn show_cmd(
+    be: &dyn Backend,
+    what: &str,
+    name: Option<&str>,
+    one_liner: bool,
+    json: bool,
+) -> ExitCode {
+    let ctx = context(be);
+    let fail = |prefix: &str, e: sk8_backend::Error| {
+        eprintln!("{prefix}: {e}");
+        ExitCode::from(1)
+    };
+    if is_word(what, "jobs", 1) {
+        let ids = match name.map(sk8_format::filter::parse_job_refs).transpose() {
+            Ok(ids) => ids.unwrap_or_default(),
+            Err(_) => {
+                eprintln!("Invalid job id specified");
+                return ExitCode::from(1);
+            }
+        };
+        let filter = JobFilter {
+            ids,
+            include_finished: true,
+            ..JobFilter::default()
+        };
+        let jobs: Vec<JobInfo> = match be.jobs(&filter) {
+            Ok(j) => j
+                .into_iter()
+                .filter(|j| {
+                    !j.state.is_finished() || j.end_time.unwrap_or(0) >= ctx.now - MIN_JOB_AGE
+                })
+                .filter(|j| sk8_format::filter::matches(&filter, j))
+                .collect(),
+            Err(e) => return fail("slurm_load_jobs error", e),
+        };
+        if json {
+            print(&sk8_format::json::jobs_text(&jobs, &ctx));
+            return ExitCode::SUCCESS;
+        }
+        if jobs.is_empty() {
+            if name.is_some() {
+                return fail("slurm_load_jobs error", sk8_backend::Error::InvalidJobId);
+            }
+            print("No jobs in the system\n");
+            return ExitCode::SUCCESS;
+        }
+        // The controller lists the newest job first.
+        let mut out = String::new();
+        for j in jobs.iter().rev() {
+            out.push_str(&sk8_format::scontrol::show_job(j, &ctx, one_liner));
+        }
+        print(&out);
+        return ExitCode::SUCCESS;
+    }
+    if is_word(what, "nodes", 1) {
+        let nodes = match be.nodes() {
+            Ok(n) => n,
+            Err(e) => return fail("slurm_load_node error", e),
+        };
+        let picked: Vec<_> = nodes
+            .iter()
+            .filter(|n| name.is_none_or(|w| w == n.name))
+            .collect();
+        if picked.is_empty() {
+            match name {
+                Some(w) => {
+                    println!("Node {w} not found");
+                    return ExitCode::from(1);
+                }
+                None => print("No nodes in the system\n"),
+            }
+        }
+        let out: String = picked
+            .iter()
+            .map(|n| sk8_format::scontrol::show_node(n, &ctx, one_liner))
+            .collect();
+        print(&out);
+        return ExitCode::SUCCESS;
+    }
+    if is_word(what, "partitions", 1) {
+        let (parts, nodes) = match (be.partitions(), be.nodes()) {
+            (Ok(p), Ok(n)) => (p, n),
+            (Err(e), _) | (_, Err(e)) => return fail("slurm_load_partitions error", e),
+        };
+        let picked: Vec<_> = parts
+            .iter()
+            .filter(|p| name.is_none_or(|w| w == p.name))
+            .collect();
+        if picked.is_empty() {
+            match name {
+                Some(w) => {
+                    println!("Partition {w} not found");
+                    return ExitCode::from(1);
+                }
+                None => print("No partitions in the system\n"),
+            }
+        }
+        let out: String = picked
+            .iter()
+            .map(|p| sk8_format::scontrol::show_partition(p, &nodes, one_liner))
+            .collect();
+        print(&out);
+        return ExitCode::SUCCESS;
+    }
+    eprintln!("invalid entity: {what} for keyword: show");
+    ExitCode::from(1)
+}
+
+/// The job ids of `hold`/`release`/`requeue`/`update JobId=`: `12`,
+/// `12_3`, `12,13`.
+fn job_refs(list: &str) -> Option<Vec<(String, JobRef)>> {
+    let mut out = Vec::new();
+    for item in list.split(',').filter(|s| !s.is_empty()) {
+        let refs = sk8_format::filter::parse_job_refs(item).ok()?;
+        out.extend(refs.into_iter().map(|r| (item.to_owned(), r)));
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+/// `hold`, `uhold`, `release`, `requeue` a list of jobs.
+fn control(be: &dyn Backend, cmd: &str, ids: &str) -> ExitCode {
+    let Some(refs) = job_refs(ids) else {
+        eprintln!("Invalid job id specified for job {ids}");
+        return ExitCode::from(1);
+    };
+    let mut code = 0;
+    for (text, r) in refs {
+        let res = match cmd {
+            "hold" => be.hold(r, false),
+            "uhold" => be.hold(r, true),
+            "release" => be.release_hold(r),
+            _ => be.requeue(r),
+        };
+        if let Err(e) = res {
+            code = 1;
+            eprintln!("{e} for job {text}");
+            if cmd != "requeue" {
+                // Slurm reports the hold request's failure a second time.
+                eprintln!("slurm_suspend error: {e}");
+            }
+        }
+    }
+    ExitCode::from(code)
+}
+
+/// `update JobId=N TimeLimit=... Partition=... Name=...`.
+fn update(be: &dyn Backend, pairs: &[&str]) -> ExitCode {
+    let mut ids = None;
+    let mut upd = JobUpdate::default();
+    for pair in pairs {
+        let Some((key, value)) = pair.split_once('=') else {
+            eprintln!("scontrol: error: Invalid input: {pair}");
+            eprintln!("Request aborted");
+            return ExitCode::from(1);
+        };
+        match key.to_ascii_lowercase().as_str() {
+            "jobid" => ids = Some(value.to_owned()),
+            "timelimit" => match value.parse::<sk8_spec::TimeLimit>() {
+                Ok(t) => upd.time_limit = Some(t),
+                Err(_) => {
+                    eprintln!("Invalid TimeLimit value: {value}");
+                    eprintln!("Request aborted");
+                    return ExitCode::from(1);
+                }
+            },
+            "partition" => upd.partition = Some(value.to_owned()),
+            "name" | "jobname" => upd.name = Some(value.to_owned()),
+            "nice" => match value.parse::<i32>() {
+                Ok(n) => upd.nice = Some(n),
+                Err(_) => {
+                    eprintln!("Invalid nice value: {value}");
+                    eprintln!("Request aborted");
+                    return ExitCode::from(1);
+                }
+            },
+            _ => {
+                eprintln!("Update of this parameter is not supported: {pair}");
+                eprintln!("Request aborted");
+                return ExitCode::from(1);
+            }
+        }
+    }
+    let Some(ids) = ids else {
+        eprintln!("No valid entity in update command");
+        eprintln!(
+            "Input line must include \"NodeName\", \"BlockName\", \"FrontendName\", \"SubmitReplication\", \"PartitionName\", \"ReservationName\", \"JobId\", \"StepId\", or \"SwitchName\""
+        );
+        return ExitCode::from(1);
+    };
+    let Some(refs) = job_refs(&ids) else {
+        eprintln!("Invalid job id specified for job {ids}");
+        return ExitCode::from(1);
+    };
+    let mut code = 0;
+    for (text, r) in refs {
+        if let Err(e) = be.update(r, &upd) {
+            code = 1;
+            eprintln!("{e} for job {text}");
+        }
+    }
+    ExitCode::from(code)
 }
 
 /// `scontrol show hostnames|hostlist|hostlistsorted [EXPR]`, printing what

@@ -298,17 +298,15 @@ pub fn start_time_msort<J: Borrow<JobInfo> + Clone>(jobs: &mut [J], now: i64) {
 /// then by each `-S` key from the last to the first.
 pub fn sort_jobs<J: Borrow<JobInfo> + Clone>(jobs: &mut [J], keys: &[SortKey], ctx: &Context) {
     sort_by_start_time(jobs, ctx.now);
-    // One stable sort by all keys equals Slurm's stable sorts from the last
-    // key to the first.
-    jobs.sort_by(|a, b| {
-        keys.iter()
-            .map(|key| {
-                let o = compare(key.field, a.borrow(), b.borrow(), ctx);
-                if key.reverse { o.reverse() } else { o }
-            })
-            .find(|o| o.is_ne())
-            .unwrap_or(Ordering::Equal)
-    });
+    // One glibc merge sort per key, from the last key to the first, as
+    // squeue does: a single combined sort differs when a comparison is
+    // ill-behaved (the start-time one, `S`).
+    for key in keys.iter().rev() {
+        merge_sort(jobs, &mut |a: &J, b: &J| {
+            let o = compare(key.field, a.borrow(), b.borrow(), ctx);
+            if key.reverse { o.reverse() } else { o }
+        });
+    }
 }
 
 #[cfg(test)]

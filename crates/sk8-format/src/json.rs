@@ -210,3 +210,80 @@ pub fn jobs_text(list: &[JobInfo], ctx: &Context) -> String {
     s.push('\n');
     s
 }
+
+/// One node record of `sinfo --json` (`v0.0.38`).
+pub fn node(n: &sk8_backend::NodeInfo) -> Value {
+    let gres = crate::sinfo::node_gres(n);
+    let gres = if gres == "(null)" {
+        String::new()
+    } else {
+        gres
+    };
+    let state = n.state.long().to_ascii_lowercase();
+    json!({
+        "architecture": "x86_64",
+        "burstbuffer_network_address": "",
+        "boards": 1,
+        "boot_time": 0,
+        "comment": "",
+        "cores": n.cpus,
+        "cpu_binding": 0,
+        "cpu_load": 0,
+        "extra": "",
+        "free_memory": n.memory_mb.saturating_sub(n.memory_alloc_mb),
+        "cpus": n.cpus,
+        "last_busy": 0,
+        "features": n.features.join(","),
+        "active_features": n.features.join(","),
+        "gres": gres,
+        "gres_drained": "N/A",
+        "gres_used": "",
+        "mcs_label": "",
+        "name": n.name,
+        "next_state_after_reboot": "invalid",
+        "address": n.addr,
+        "hostname": n.name,
+        "state": state,
+        "state_flags": [],
+        "next_state_after_reboot_flags": [],
+        "operating_system": "",
+        "owner": null,
+        "partitions": n.partitions,
+        "port": 0,
+        "real_memory": n.memory_mb,
+        "reason": n.reason.clone().unwrap_or_default(),
+        "reason_changed_at": 0,
+        "reason_set_by_user": null,
+        "slurmd_start_time": 0,
+        "sockets": 1,
+        "threads": 1,
+        "temporary_disk": 0,
+        "weight": 1,
+        "tres": format!("cpu={},mem={}M,billing={}", n.cpus, n.memory_mb, n.cpus),
+        "slurmd_version": "22.05.8",
+        "alloc_memory": n.memory_alloc_mb,
+        "alloc_cpus": n.cpus_alloc,
+        "idle_cpus": n.cpus.saturating_sub(n.cpus_alloc),
+        "tres_used": null,
+        "tres_weighted": 0.0,
+    })
+}
+
+/// The whole document `sinfo --json` prints (nodes only, as in 22.05),
+/// pretty-printed with a final newline.
+pub fn nodes_text(nodes: &[sk8_backend::NodeInfo]) -> String {
+    let doc = json!({
+        "meta": {
+            "plugin": { "type": "openapi/v0.0.38", "name": "Slurm OpenAPI v0.0.38" },
+            "Slurm": {
+                "version": { "major": 22, "micro": 8, "minor": 5 },
+                "release": "22.05.8"
+            }
+        },
+        "errors": [],
+        "nodes": nodes.iter().map(node).collect::<Vec<_>>(),
+    });
+    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    s.push('\n');
+    s
+}

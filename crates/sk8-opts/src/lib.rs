@@ -14,6 +14,7 @@ pub mod error;
 pub mod getopt;
 pub mod help;
 mod help_layout;
+pub mod query;
 mod resolve;
 pub use resolve::SUBMISSION_FAILED;
 pub mod sbatch;
