@@ -2,6 +2,7 @@
 //! (or started array task) with its record as JSON beside the columns the
 //! queries need; ids from a counter row bumped in the inserting transaction.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -142,15 +143,36 @@ CREATE TABLE IF NOT EXISTS jobs (
     watched INTEGER NOT NULL,
     array_job_id INTEGER,
     rec TEXT NOT NULL,
-    script BLOB
+    script BLOB,
+    env TEXT
 );
 CREATE INDEX IF NOT EXISTS jobs_finished ON jobs (finished, id);
 CREATE INDEX IF NOT EXISTS jobs_queued ON jobs (queued, id);
 CREATE INDEX IF NOT EXISTS jobs_watched ON jobs (watched, id);
 CREATE INDEX IF NOT EXISTS jobs_array ON jobs (array_job_id);
 INSERT OR IGNORE INTO counter (name, value) VALUES ('job_id', 0);
-PRAGMA user_version = 1;
+PRAGMA user_version = 2;
 ";
+
+/// A row's record without its environment, and the environment apart
+/// (`None` when empty: split-off array tasks share their array's).
+fn split_environment(row: &JobRow) -> Result<(String, Option<String>), Error> {
+    let env = &row.spec.environment;
+    let env = if env.is_empty() {
+        None
+    } else {
+        Some(serde_json::to_string(env).map_err(json_err)?)
+    };
+    let rec = if row.spec.environment.is_empty() {
+        serde_json::to_string(row)
+    } else {
+        let mut bare = row.clone();
+        bare.spec.environment.clear();
+        serde_json::to_string(&bare)
+    }
+    .map_err(json_err)?;
+    Ok((rec, env))
+}
 
 /// Turns SQLite's failures into the message users see.
 pub fn db_error(path: &Path, e: &rusqlite::Error) -> Error {
@@ -195,6 +217,13 @@ impl Store {
         let version: i64 = conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .map_err(err)?;
+        if version == 1 && !read_only {
+            // Version 1 kept each job's environment inside its record.
+            conn.execute_batch(
+                "BEGIN IMMEDIATE; ALTER TABLE jobs ADD COLUMN env TEXT; PRAGMA user_version = 2; COMMIT;",
+            )
+            .map_err(err)?;
+        }
         if version == 0 {
             if read_only {
                 return Err(Error::Db(format!(
@@ -313,6 +342,21 @@ pub trait Query {
         self.select("1", &[])
     }
 
+    /// The environment a job receives (`--export` applied), kept apart from
+    /// its record so that queries over many jobs do not decode it; like the
+    /// script, it lives in the row of [`JobRow::script_id`].
+    fn environment(&self, id: u32) -> Result<BTreeMap<String, String>, Error> {
+        let env: Option<Option<String>> = self
+            .conn()
+            .query_row("SELECT env FROM jobs WHERE id = ?1", [id], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.err(e))?;
+        match env.flatten() {
+            Some(text) => serde_json::from_str(&text).map_err(json_err),
+            None => Ok(BTreeMap::new()),
+        }
+    }
+
     /// The script of a job.
     fn script(&self, id: u32) -> Result<Vec<u8>, Error> {
         self.conn()
@@ -369,10 +413,10 @@ impl Tx<'_> {
 
     /// Inserts a new job (with its script, if any).
     pub fn insert(&self, row: &JobRow, script: Option<&[u8]>) -> Result<(), Error> {
-        let rec = serde_json::to_string(row).map_err(json_err)?;
+        let (rec, env) = split_environment(row)?;
         self.tx
             .prepare(
-                "INSERT INTO jobs (id, finished, queued, watched, array_job_id, rec, script) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "INSERT INTO jobs (id, finished, queued, watched, array_job_id, rec, script, env) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             )
             .and_then(|mut s| {
                 s.execute(params![
@@ -382,7 +426,8 @@ impl Tx<'_> {
                     row.watched(),
                     row.array_job_id,
                     rec,
-                    script
+                    script,
+                    env
                 ])
             })
             .map_err(|e| self.err(e))?;
@@ -391,7 +436,8 @@ impl Tx<'_> {
 
     /// Writes a job's record back.
     pub fn update(&self, row: &JobRow) -> Result<(), Error> {
-        let rec = serde_json::to_string(row).map_err(json_err)?;
+        // The environment column is written once, at insert.
+        let (rec, _) = split_environment(row)?;
         self.tx
             .prepare(
                 "UPDATE jobs SET finished = ?2, queued = ?3, watched = ?4, rec = ?5 WHERE id = ?1",

@@ -301,10 +301,17 @@ impl Supervisor {
     fn start_batch(&mut self) -> Result<()> {
         let spec = self.row.spec.clone();
         let script = self.backend.store().read().script(self.row.script_id())?;
+        // The exported environment lives beside the script, not in the record.
+        let environment = self
+            .backend
+            .store()
+            .read()
+            .environment(self.row.script_id())?;
         let script_path = self.dir.join("script");
         write_private(&script_path, &script, 0o700)?;
         let alloc = self.allocation();
-        let req = JobRequest::from_spec(&spec);
+        let mut req = JobRequest::from_spec(&spec);
+        req.environment = environment;
         let host = HostFacts {
             conf_path: self
                 .backend
