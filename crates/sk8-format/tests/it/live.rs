@@ -29,6 +29,12 @@ fn live_reference_output_matches() {
         .arg("--quick")
         .status()
         .expect("run capture.sh");
+    if status.code() == Some(2) {
+        // The fixtures test compares the same command lines deterministically;
+        // this one only adds a fresh capture when the reference holds still.
+        eprintln!("SKIPPED: the reference's queue kept moving during five captures");
+        return;
+    }
     assert!(status.success(), "capture.sh failed");
     let (matched, _) = crate::reference::compare_dir(&dir);
     let _ = std::fs::remove_dir_all(&dir);
