@@ -4,6 +4,7 @@ pub mod mirror;
 pub mod outcome;
 pub mod refslurm;
 pub mod scontrol;
+pub mod sidebyside;
 mod tempdir;
 
 pub use outcome::{Outcome, Verdict};
