@@ -79,28 +79,16 @@ const KNOWN_DIFFERENCES: &[Known] = &[
         reason: "a script on stdin leaves the job name unset in Slurm (no SLURM_JOB_NAME); ours names it `sbatch`",
     },
     Known {
-        case: "cancelled_while_running",
-        key: "file:slurm-J1.out",
-        component: "sk8-local",
-        reason: "Slurm 22.05 writes `slurmstepd-<node>: error: *** JOB ...`; ours `slurmstepd: error:`",
-    },
-    Known {
-        case: "time_limit_hit",
-        key: "file:slurm-J1.out",
-        component: "sk8-local",
-        reason: "Slurm 22.05 writes `slurmstepd-<node>: error: *** JOB ...`; ours `slurmstepd: error:`",
-    },
-    Known {
         case: "command_not_found",
         key: "file:slurm-J1.out",
         component: "sk8-local",
-        reason: "bash names the script's copy: Slurm `/var/spool/slurmd/jobN/slurm_script`, ours `$SK8_HOME/jobs/N/script`",
+        reason: "bash names the script's copy: Slurm `/var/spool/slurmd/jobN/slurm_script`, ours `$SK8_HOME/jobs/N/slurm_script`",
     },
     Known {
         case: "standard_streams_umask_cwd",
         key: "file:slurm-J1.out",
         component: "sk8-local",
-        reason: "`$0` of the batch script: Slurm's copy is named `slurm_script`, ours `script`",
+        reason: "`$0` of the batch script: the copy's directory is slurmd's spool in Slurm, `$SK8_HOME/jobs/N` in ours",
     },
     Known {
         case: "four_tasks_overcommit",

@@ -198,6 +198,27 @@ fn json_err(e: serde_json::Error) -> Error {
 }
 
 impl Store {
+    /// Creates the schema (version 0) or adds the environment column
+    /// (version 1), deciding inside the write transaction.
+    fn set_up(conn: &Connection) -> rusqlite::Result<()> {
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.execute_batch("BEGIN IMMEDIATE")?;
+        let done = conn
+            .query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))
+            .and_then(|version| match version {
+                0 => conn.execute_batch(SCHEMA),
+                1 => conn.execute_batch(
+                    "ALTER TABLE jobs ADD COLUMN env TEXT; PRAGMA user_version = 2;",
+                ),
+                _ => Ok(()),
+            })
+            .and_then(|()| conn.execute_batch("COMMIT"));
+        if done.is_err() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        done
+    }
+
     /// Opens (creating when needed) the database at `path`. A file without
     /// write permission is opened read-only, so reads work and writes fail
     /// cleanly even for root.
@@ -217,24 +238,31 @@ impl Store {
         let version: i64 = conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .map_err(err)?;
-        if version == 1 && !read_only {
-            // Version 1 kept each job's environment inside its record.
-            conn.execute_batch(
-                "BEGIN IMMEDIATE; ALTER TABLE jobs ADD COLUMN env TEXT; PRAGMA user_version = 2; COMMIT;",
-            )
-            .map_err(err)?;
+        if version == 0 && read_only {
+            return Err(Error::Db(format!(
+                "local state: database is read-only ({})",
+                path.display()
+            )));
         }
-        if version == 0 {
-            if read_only {
-                return Err(Error::Db(format!(
-                    "local state: database is read-only ({})",
-                    path.display()
-                )));
+        if version < 2 && !read_only {
+            // Several commands may create the database at the same moment:
+            // the setup runs in one write transaction that rechecks the
+            // version, retried while another process holds the lock.
+            let deadline = std::time::Instant::now() + busy;
+            loop {
+                match Self::set_up(&conn) {
+                    Ok(()) => break,
+                    Err(e)
+                        if matches!(
+                            e.sqlite_error_code(),
+                            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
+                        ) && std::time::Instant::now() < deadline =>
+                    {
+                        std::thread::sleep(Duration::from_millis(10));
+                    }
+                    Err(e) => return Err(err(e)),
+                }
             }
-            conn.pragma_update(None, "journal_mode", "WAL")
-                .map_err(err)?;
-            conn.execute_batch(&format!("BEGIN IMMEDIATE; {SCHEMA} COMMIT;"))
-                .map_err(err)?;
         }
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(err)?;

@@ -307,7 +307,8 @@ impl Supervisor {
             .store()
             .read()
             .environment(self.row.script_id())?;
-        let script_path = self.dir.join("script");
+        // slurmd's name for the copy, which scripts see in `$0`.
+        let script_path = self.dir.join("slurm_script");
         write_private(&script_path, &script, 0o700)?;
         let alloc = self.allocation();
         let mut req = JobRequest::from_spec(&spec);
@@ -408,7 +409,7 @@ impl Supervisor {
         let Some(path) = &self.err_path else { return };
         let node = self.row.batch_host.clone().unwrap_or_default();
         let line = format!(
-            "slurmstepd: error: *** JOB {} ON {node} CANCELLED AT {}{why} ***\n",
+            "slurmstepd-{node}: error: *** JOB {} ON {node} CANCELLED AT {}{why} ***\n",
             self.row.id,
             stamp()
         );
@@ -788,7 +789,7 @@ impl Supervisor {
     }
 
     fn cleanup(&self) {
-        for name in ["ctl", "token", "script"] {
+        for name in ["ctl", "token", "slurm_script"] {
             let _ = std::fs::remove_file(self.dir.join(name));
         }
     }

@@ -421,7 +421,7 @@ fn cancel_of_a_running_job() {
     let out = lab.read(&format!("slurm-{id}.out"));
     assert!(
         out.starts_with(&format!(
-            "started\nslurmstepd: error: *** JOB {id} ON lab1 CANCELLED AT "
+            "started\nslurmstepd-lab1: error: *** JOB {id} ON lab1 CANCELLED AT "
         )),
         "{out}"
     );
@@ -563,7 +563,7 @@ fn time_limit_ends_the_job_timeout() {
     let out = lab.read(&format!("slurm-{id}.out"));
     assert!(
         out.starts_with(&format!(
-            "started\nslurmstepd: error: *** JOB {id} ON lab1 CANCELLED AT "
+            "started\nslurmstepd-lab1: error: *** JOB {id} ON lab1 CANCELLED AT "
         )),
         "{out}"
     );
