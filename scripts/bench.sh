@@ -13,6 +13,11 @@ cargo build -q --release --bins
 ours=$PWD/target/release
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+# Ours run on the local backend in a scratch state directory shaped like the
+# reference's node.
+export SK8_HOME="$work/home"
+mkdir -p "$SK8_HOME"
+printf '[[node]]\nname = "vm"\ncpus = 2\nmemory_mb = 24105\n' > "$SK8_HOME/config.toml"
 cat > "$work/job.sh" <<'SCRIPT'
 #!/bin/bash
 #SBATCH --job-name=train
@@ -40,12 +45,13 @@ echo "|---|---|---|---|"
 run "sbatch --help" "$ours/sbatch --help" "/usr/bin/sbatch --help"
 run "sbatch --test-only job.sh" "$ours/sbatch --test-only $work/job.sh" "/usr/bin/sbatch --test-only $work/job.sh"
 run "srun --help" "$ours/srun --help" "/usr/bin/srun --help"
+# A real submission that does not run (held), side by side; the reference's
+# held jobs are cancelled by name afterwards, ours go with the scratch home.
+run "sbatch --hold job.sh" "$ours/sbatch --hold -J bench-hold $work/job.sh" \
+  "/usr/bin/sbatch --hold -J bench-hold $work/job.sh"
+/usr/bin/scancel --name=bench-hold
 
-# The query commands over 1,000 queued (held) jobs on each side: ours on the
-# local backend in a scratch SK8_HOME shaped like the reference's node.
-export SK8_HOME="$work/home"
-mkdir -p "$SK8_HOME"
-printf '[[node]]\nname = "vm"\ncpus = 2\nmemory_mb = 24105\n' > "$SK8_HOME/config.toml"
+# The query commands over 1,000 queued (held) jobs on each side.
 ref_ids=()
 for _ in $(seq 1000); do
   "$ours/sbatch" --hold --parsable --wrap true >/dev/null
