@@ -4,6 +4,7 @@ pub mod mirror;
 pub mod outcome;
 pub mod refslurm;
 pub mod scontrol;
+pub mod scratch;
 pub mod sidebyside;
 mod tempdir;
 
