@@ -1,5 +1,5 @@
-//! `srun`: its options are parsed and checked from the shared table; running
-//! jobs comes with the local backend.
+//! `srun`: inside a job, a step fanned out through the job's node agents;
+//! outside one, an allocation of its own that the step runs in and releases.
 
 use std::io::Write;
 use std::process::ExitCode;
