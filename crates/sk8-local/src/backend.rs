@@ -391,9 +391,9 @@ impl LocalBackend {
         let q = store.read();
         let rows = if finished { q.all()? } else { q.unfinished()? };
         Ok(rows
-            .iter()
+            .into_iter()
             .filter(|r| Self::matches(r, filter))
-            .map(|r| self.info(r))
+            .map(|r| self.info(&r))
             .collect())
     }
 
