@@ -7,14 +7,22 @@
 //! ends, whatever is left in its process groups is killed, as Slurm's
 //! process tracking does, so stray background processes never keep a step's
 //! output open.
+//!
+//! A step launched with `pty` and a single task runs that task on a
+//! pseudo-terminal: `setsid --ctty` (util-linux) makes it a session leader
+//! whose controlling terminal is the terminal's slave side, and the agent
+//! relays the master side as the task's output and input.
 
 use std::collections::{BTreeSet, HashMap};
+use std::ffi::OsString;
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::os::unix::ffi::OsStringExt;
+use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::mpsc::{Sender, channel};
 use std::sync::{Arc, Mutex};
@@ -307,12 +315,26 @@ fn handle(shared: &Arc<Shared>, mut stream: TcpStream) {
                 }
                 report_step(&end);
             });
-            run_tasks(shared, stream, tasks, &spec.cwd, spec.umask, Some(done));
+            let pty = spec.pty && tasks.len() == 1;
+            if spec.pty && !pty {
+                shared.log("pty requested for more than one task: using pipes");
+            }
+            let setup = Setup {
+                cwd: &spec.cwd,
+                umask: spec.umask,
+                pty,
+            };
+            run_tasks(shared, stream, tasks, &setup, Some(done));
         }
         Request::RunBatch(spec) => {
             shared.log(&format!("batch script of job {} for {peer}", spec.job_id));
             let tasks = batch_task(&spec);
-            run_tasks(shared, stream, tasks, &spec.cwd, spec.umask, None);
+            let setup = Setup {
+                cwd: &spec.cwd,
+                umask: spec.umask,
+                pty: false,
+            };
+            run_tasks(shared, stream, tasks, &setup, None);
         }
         Request::Hello { .. } | Request::Signal { .. } => {
             let message = "no step to act on: send Launch or RunBatch first".to_string();
@@ -421,18 +443,116 @@ fn stdio_in(input: &Input) -> Result<Stdio, String> {
     }
 }
 
+/// Where and how a launch's tasks run.
+struct Setup<'a> {
+    cwd: &'a str,
+    umask: Option<u32>,
+    /// The (single) task runs on a pseudo-terminal.
+    pty: bool,
+}
+
 /// A started task.
 struct Started {
     task: u32,
     child: Child,
+    /// The master side of the task's pseudo-terminal, if it has one.
+    master: Option<File>,
+}
+
+/// The end-of-file character written to a pseudo-terminal when the client
+/// closes the task's input (`VEOF`, Ctrl-D).
+const PTY_EOF: u8 = 0x04;
+
+/// Opens a pseudo-terminal: (master, slave). Neither becomes the agent's
+/// controlling terminal, and the master is not inherited by tasks.
+fn open_pty() -> io::Result<(File, File)> {
+    use rustix::pty::{OpenptFlags, grantpt, openpt, ptsname, unlockpt};
+    let master = openpt(OpenptFlags::RDWR | OpenptFlags::NOCTTY | OpenptFlags::CLOEXEC)?;
+    grantpt(&master)?;
+    unlockpt(&master)?;
+    let name = ptsname(&master, Vec::new())?;
+    let path = PathBuf::from(OsString::from_vec(name.into_bytes()));
+    let noctty = i32::try_from(rustix::fs::OFlags::NOCTTY.bits()).unwrap_or(0);
+    let slave = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(noctty)
+        .open(path)?;
+    Ok((File::from(master), slave))
+}
+
+/// util-linux `setsid`, by absolute path when it is where distributions put it.
+fn setsid_program() -> &'static Path {
+    ["/usr/bin/setsid", "/bin/setsid"]
+        .into_iter()
+        .map(Path::new)
+        .find(|p| p.exists())
+        .unwrap_or_else(|| Path::new("setsid"))
+}
+
+/// Starts `t` on a new pseudo-terminal as `setsid --ctty --wait sk8-agent
+/// exec-task ...`. The child is not put in a process group of its own, so
+/// `setsid` needs no fork: the task keeps the child's pid, which is also its
+/// session and process group id.
+fn spawn_pty(shared: &Shared, t: &Prepared, setup: &Setup<'_>) -> Result<Started, String> {
+    let failed = |what: &str, e: &io::Error| {
+        format!(
+            "cannot start task {} on a pseudo-terminal: {what}: {}",
+            t.spec.task,
+            strerror(e)
+        )
+    };
+    let (master, slave) = open_pty().map_err(|e| failed("cannot open one", &e))?;
+    let stdio = || {
+        slave
+            .try_clone()
+            .map(Stdio::from)
+            .map_err(|e| failed("cannot duplicate its slave", &e))
+    };
+    let exec = TaskExec {
+        node: shared.cfg.node.clone(),
+        cwd: setup.cwd.to_string(),
+        umask: setup.umask,
+        argv: t.spec.argv.clone(),
+    };
+    let setsid = setsid_program();
+    let child = Command::new(setsid)
+        .args(["--ctty", "--wait"])
+        .arg(&shared.cfg.task_exe)
+        .arg("exec-task")
+        .args(exec.to_args())
+        .env_clear()
+        .envs(t.env.iter().map(|(k, v)| (k, v)))
+        .stdin(stdio()?)
+        .stdout(stdio()?)
+        .stderr(stdio()?)
+        .spawn()
+        .map_err(|e| failed(&format!("`{}`", setsid.display()), &e))?;
+    // The agent keeps no slave descriptor: the master then reads end of
+    // file (EIO) once the task and whatever it left behind are gone.
+    drop(slave);
+    Ok(Started {
+        task: t.spec.task,
+        child,
+        master: Some(master),
+    })
 }
 
 fn spawn_all(
     shared: &Shared,
     tasks: &[Prepared],
-    cwd: &str,
-    umask: Option<u32>,
+    setup: &Setup<'_>,
 ) -> Result<Vec<Started>, String> {
+    if setup.pty {
+        if let [t] = tasks {
+            let started = spawn_pty(shared, t, setup)?;
+            if let Ok(mut l) = shared.live.lock() {
+                l.insert(started.child.id());
+            }
+            return Ok(vec![started]);
+        }
+    }
+    let (cwd, umask) = (setup.cwd, setup.umask);
     let mut files = OpenFiles::default();
     let mut started = Vec::new();
     for t in tasks {
@@ -484,6 +604,7 @@ fn spawn_all(
                 started.push(Started {
                     task: t.spec.task,
                     child,
+                    master: None,
                 });
             }
             Err(message) => {
@@ -532,9 +653,15 @@ fn pump(w: Arc<Mutex<TcpStream>>, kind: Kind, task: u32, mut r: impl Read) {
     }
 }
 
-fn feed(mut stdin: ChildStdin, rx: std::sync::mpsc::Receiver<Vec<u8>>) {
+/// Writes the client's stdin frames to `stdin`; at the end of input writes
+/// `eof` (nothing for a pipe, which closes) and stops.
+fn feed(mut stdin: impl Write, rx: std::sync::mpsc::Receiver<Vec<u8>>, eof: &[u8]) {
     for chunk in rx {
-        if chunk.is_empty() || stdin.write_all(&chunk).is_err() {
+        if chunk.is_empty() {
+            let _ = stdin.write_all(eof);
+            return;
+        }
+        if stdin.write_all(&chunk).is_err() {
             return;
         }
     }
@@ -549,8 +676,7 @@ fn run_tasks(
     shared: &Arc<Shared>,
     stream: TcpStream,
     tasks: Vec<Prepared>,
-    cwd: &str,
-    umask: Option<u32>,
+    setup: &Setup<'_>,
     on_done: Option<OnDone>,
 ) {
     let Ok(reader) = stream.try_clone() else {
@@ -558,7 +684,7 @@ fn run_tasks(
     };
     let writer = Arc::new(Mutex::new(stream));
     shared.active.fetch_add(1, Ordering::SeqCst);
-    let started = match spawn_all(shared, &tasks, cwd, umask) {
+    let started = match spawn_all(shared, &tasks, setup) {
         Ok(s) => s,
         Err(message) => {
             shared.log(&message);
@@ -584,9 +710,25 @@ fn run_tasks(
         if let Some(stdin) = s.child.stdin.take() {
             let (tx, rx) = channel();
             stdin_of.insert(s.task, tx);
-            thread::spawn(move || feed(stdin, rx));
+            thread::spawn(move || feed(stdin, rx, &[]));
         }
         let mut pumps = Vec::new();
+        // The master stays open until the task is reaped: closing it hangs
+        // the terminal up, and a task that closes its descriptors before it
+        // exits (as coreutils do) would die of SIGHUP.
+        let mut keep_master = None;
+        if let Some(master) = s.master.take() {
+            keep_master = master.try_clone().ok();
+            // Everything the task writes to its terminal is its stdout.
+            if let Ok(input) = master.try_clone() {
+                let (tx, rx) = channel();
+                stdin_of.insert(s.task, tx);
+                thread::spawn(move || feed(input, rx, &[PTY_EOF]));
+            }
+            let w = Arc::clone(&writer);
+            let task = s.task;
+            pumps.push(thread::spawn(move || pump(w, Kind::Stdout, task, master)));
+        }
         if let Some(out) = s.child.stdout.take() {
             let w = Arc::clone(&writer);
             let task = s.task;
@@ -617,6 +759,7 @@ fn run_tasks(
             for p in pumps {
                 let _ = p.join();
             }
+            drop(keep_master);
             send(
                 &w,
                 &Frame::event(&Event::Exit {

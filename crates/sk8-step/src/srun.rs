@@ -430,6 +430,8 @@ struct Plan {
     stdin_tasks: Vec<(usize, u32)>,
     /// File `srun` reads stdin from, instead of its own.
     stdin_file: Option<String>,
+    /// The single task runs on a pseudo-terminal (`--pty`).
+    pty: bool,
 }
 
 /// `srun` inside an allocation: runs `spec`'s program as a step of the job
@@ -499,11 +501,6 @@ fn run(
             step_req.nodes = Some(t.max(1));
         }
     }
-    if opts.is_set(OptId::Pty) {
-        say(
-            "warning: --pty: no pseudo-terminal (this build cannot allocate one), standard streams are pipes",
-        );
-    }
 
     let step_id = Client::connect(agents[0].addr, &token, alloc.job_id)
         .and_then(Client::next_step_id)
@@ -515,6 +512,9 @@ fn run(
         })?;
     let layout = StepLayout::plan(&req, &alloc, step_id, &step_req);
     let ntasks = layout.ntasks();
+    if opts.is_set(OptId::Pty) && ntasks != 1 {
+        say("warning: --pty: a pseudo-terminal takes a single task, standard streams are pipes");
+    }
     let cpt = step_req.cpus_per_task.unwrap_or(1).max(1);
     let cpus: u32 = layout.cpus.iter().sum();
     if !step_req.overcommit && ntasks.saturating_mul(cpt) > cpus {
@@ -687,6 +687,7 @@ fn plan_tasks(
             Route::Local(p) => Some(p),
             _ => None,
         },
+        pty: opts.is_set(OptId::Pty) && ntasks == 1,
     })
 }
 
@@ -745,9 +746,13 @@ fn execute(
         None if plan.stdin_tasks.is_empty() => None,
         None => Some(Box::new(io::stdin())),
     };
-    let label_width = opts
-        .is_set(OptId::Label)
+    // A terminal's bytes go through unchanged: no labels, and srun's own
+    // terminal (when it reads it) in raw mode until the step is over.
+    let label_width = (opts.is_set(OptId::Label) && !plan.pty)
         .then(|| ntasks.saturating_sub(1).to_string().len());
+    let _raw = (plan.pty && plan.stdin_file.is_none() && !plan.stdin_tasks.is_empty())
+        .then(RawMode::enter)
+        .flatten();
     let kill_on_bad_exit = opts
         .get(OptId::KillOnBadExit)
         .is_some_and(|s| s.value.as_deref().is_none_or(|v| v.trim() != "0"));
@@ -777,7 +782,7 @@ fn execute(
             env: plan.env.clone(),
             cwd: cwd.clone(),
             umask: current_umask(),
-            pty: opts.is_set(OptId::Pty),
+            pty: plan.pty,
             tasks,
         };
         let tx = tx.clone();
@@ -995,6 +1000,36 @@ fn follow(idx: usize, client: Client, launch: LaunchSpec, tx: &Sender<Msg>) {
                 return;
             }
         }
+    }
+}
+
+/// srun's standard input, a terminal, in raw mode for a `--pty` step: keys
+/// (Ctrl-C included) reach the task's terminal as bytes. Dropping it
+/// restores the saved settings, on success and on error alike.
+struct RawMode {
+    saved: rustix::termios::Termios,
+}
+
+impl RawMode {
+    /// `None` when standard input is not a terminal or cannot be changed.
+    fn enter() -> Option<Self> {
+        use rustix::termios::{OptionalActions, isatty, tcgetattr, tcsetattr};
+        let stdin = io::stdin();
+        if !isatty(&stdin) {
+            return None;
+        }
+        let saved = tcgetattr(&stdin).ok()?;
+        let mut raw = saved.clone();
+        raw.make_raw();
+        tcsetattr(&stdin, OptionalActions::Now, &raw).ok()?;
+        Some(Self { saved })
+    }
+}
+
+impl Drop for RawMode {
+    fn drop(&mut self) {
+        use rustix::termios::{OptionalActions, tcsetattr};
+        let _ = tcsetattr(io::stdin(), OptionalActions::Drain, &self.saved);
     }
 }
 

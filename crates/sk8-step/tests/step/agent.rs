@@ -393,3 +393,57 @@ fn hostile_argv_and_cwd_run_nothing_extra() {
         assert!(names.iter().all(|n| !n.starts_with("pwned")), "{names:?}");
     }
 }
+
+#[test]
+fn a_pty_task_leads_its_session_on_the_terminal_and_takes_signals() {
+    let job = Job::start(120, &[("n1", 1)], None);
+    // Field 6 of /proc/PID/stat is the session id.
+    let script = "read -r _ _ _ _ _ sid _ < /proc/$$/stat; echo \"$$ $sid $(tty)\"; \
+                  while :; do sleep 0.05; done";
+    let mut spec = launch(&job, vec![task(0, &["sh", "-c", script])]);
+    spec.pty = true;
+    let mut running = Client::connect(job.agents[0].addr, TOKEN, job.job_id)
+        .unwrap()
+        .launch(spec)
+        .unwrap();
+    let pid = running.pids()[0];
+    let control = running.control();
+    let mut out = String::new();
+    let mut status = None;
+    let mut signalled = false;
+    while let Some(ev) = running.next_event().unwrap() {
+        match ev {
+            StepEvent::Stdout { task, data } => {
+                assert_eq!(task, 0);
+                out.push_str(&String::from_utf8_lossy(&data));
+                if out.ends_with("\r\n") && !signalled {
+                    signalled = true;
+                    control.signal(15).unwrap();
+                }
+            }
+            StepEvent::Stderr { data, .. } => {
+                panic!(
+                    "a pty task has no stderr: {}",
+                    String::from_utf8_lossy(&data)
+                )
+            }
+            StepEvent::Exit { status: s, .. } => status = Some(s),
+        }
+    }
+    let words: Vec<&str> = out.split_whitespace().collect();
+    assert_eq!(words.len(), 3, "{out:?}");
+    assert_eq!(words[0], pid.to_string(), "{out:?}");
+    assert_eq!(
+        words[1],
+        pid.to_string(),
+        "the task leads its session: {out:?}"
+    );
+    assert!(words[2].starts_with("/dev/pts/"), "{out:?}");
+    assert_eq!(
+        status,
+        Some(ExitStatus::Signal {
+            signal: 15,
+            core_dumped: false
+        })
+    );
+}

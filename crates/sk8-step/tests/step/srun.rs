@@ -379,3 +379,76 @@ fn one_node_layout_matches_the_reference() {
     };
     assert_eq!(norm(&ours.stderr), norm(&real.stderr));
 }
+
+#[test]
+fn pty_steps_run_on_a_terminal() {
+    let job = Job::start(220, &[("n1", 2)], None);
+    let out = job.srun(&["--pty", "tty"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).starts_with("/dev/pts/"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(
+        text(&out.stdout).ends_with("\r\n"),
+        "{:?}",
+        text(&out.stdout)
+    );
+    assert_eq!(text(&out.stderr), "");
+
+    let out = job.srun(&["--pty", "sh", "-c", "test -t 0 && test -t 1"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    // No labels on a terminal, even when asked for.
+    let out = job.srun(&["--pty", "-l", "echo", "plain"]);
+    assert_eq!(text(&out.stdout), "plain\r\n");
+    let out = job.srun(&["sh", "-c", "test -t 0 && test -t 1"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr),
+        "srun: error: n1: task 0: Exited with exit code 1\n"
+    );
+}
+
+#[test]
+fn pty_input_reaches_the_task() {
+    let job = Job::start(221, &[("n1", 1)], None);
+    let mut cmd = Command::new(bin("srun"));
+    cmd.args(["--pty", "head", "-n1"])
+        .env_clear()
+        .envs(job.env.iter().map(|(k, v)| (k, v)))
+        .current_dir(&job.dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    child.stdin.take().unwrap().write_all(b"hello\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // The terminal echoes the line, then head prints it.
+    assert_eq!(text(&out.stdout), "hello\r\nhello\r\n");
+}
+
+#[test]
+fn srun_restores_its_terminal_after_a_pty_step() {
+    let job = Job::start(222, &[("n1", 1)], None);
+    // util-linux `script` gives srun a terminal; the second `stty -a` shows
+    // it after srun put it in raw mode and ended.
+    let line = format!(
+        "'{}' --pty sh -c 'echo task:; stty -a'; echo after:; stty -a",
+        bin("srun").display()
+    );
+    let mut cmd = Command::new("script");
+    cmd.args(["-qec", &line, "/dev/null"])
+        .env_clear()
+        .envs(job.env.iter().map(|(k, v)| (k, v)))
+        .current_dir(&job.dir);
+    let out = run(cmd);
+    let all = text(&out.stdout);
+    assert!(out.status.success(), "{all}{}", text(&out.stderr));
+    let (task, after) = all.split_once("after:").expect("both parts ran");
+    assert!(task.contains("task:"), "{all}");
+    for part in [task, after] {
+        assert!(part.contains(" icanon") && part.contains(" echo "), "{all}");
+    }
+}
