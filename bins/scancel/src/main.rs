@@ -154,38 +154,12 @@ fn target(word: &str) -> Option<Target> {
     })
 }
 
-/// Signal names and numbers as Slurm's `sig_name2num` reads them.
+/// `-s`: Slurm's `sig_name2num` (shared with `--signal`), stored in a
+/// `uint16_t` as scancel does; 0 is "unknown".
 fn signal_number(s: &str) -> Option<i32> {
-    if let Ok(n) = s.parse::<i32>() {
-        return (n > 0 && n < 65).then_some(n);
-    }
-    let upper = s.to_ascii_uppercase();
-    let name = upper.strip_prefix("SIG").unwrap_or(&upper);
-    const NAMES: &[(&str, i32)] = &[
-        ("HUP", 1),
-        ("INT", 2),
-        ("QUIT", 3),
-        ("ABRT", 6),
-        ("KILL", 9),
-        ("ALRM", 14),
-        ("TERM", 15),
-        ("USR1", 10),
-        ("USR2", 12),
-        ("URG", 23),
-        ("CONT", 18),
-        ("STOP", 19),
-        ("TSTP", 20),
-        ("TTIN", 21),
-        ("TTOU", 22),
-        ("XCPU", 24),
-        ("XFSZ", 25),
-        ("VTALRM", 26),
-        ("PROF", 27),
-        ("WINCH", 28),
-        ("POLL", 29),
-        ("PIPE", 13),
-    ];
-    NAMES.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
+    sk8_spec::signal::signal_number(s)
+        .map(|n| i32::from(n as u16))
+        .filter(|n| *n != 0)
 }
 
 fn describe(opts: &Opts, what: &str) -> String {

@@ -42,3 +42,15 @@ fn bad_input_is_refused() {
         assert_eq!((err.as_str(), code), (*want, 1), "{args:?}");
     }
 }
+
+/// `-s` takes Slurm's signal names (the 16 of `sig_name2num`, shared with
+/// `--signal`) or any number, as the reference scancel does.
+#[test]
+fn signal_names_are_slurms_own() {
+    let (_, err, code) = run(&["-s", "WINCH", "999999"], &[]);
+    assert_eq!((err.as_str(), code), ("Unknown job signal: WINCH\n", 1));
+    for ok in ["usr1", "SIGTERM", "70"] {
+        let (_, err, _) = run(&["-s", ok, "999999"], &[]);
+        assert!(!err.contains("Unknown job signal"), "-s {ok}: {err}");
+    }
+}
