@@ -85,7 +85,19 @@ impl Side {
     }
 
     fn submit(&mut self, args: &[&str]) -> String {
-        let mut all = vec!["--parsable", "--mem=100M", "-c1", "-o", "/dev/null"];
+        // An explicit time limit: a job the reference's backfill scheduler
+        // starts on an unlimited partition gets 365 days instead of
+        // UNLIMITED, the main scheduler leaves it, and which one starts it
+        // is a matter of timing.
+        let mut all = vec![
+            "--parsable",
+            "--mem=100M",
+            "-c1",
+            "-o",
+            "/dev/null",
+            "-t",
+            "30",
+        ];
         all.extend_from_slice(args);
         let out = self.run("sbatch", &all);
         assert!(out.success(), "{}: sbatch {args:?}: {out}", self.name);
