@@ -53,6 +53,9 @@ fn run(argv0: &str, args: &[String]) -> Result<ExitCode, Failure> {
         );
         return Ok(ExitCode::SUCCESS);
     }
+    for warning in backend.submit_warnings(&req) {
+        eprintln!("sbatch: warning: {warning}");
+    }
     let id = backend
         .submit(&req)
         .map_err(|e| backend_failure(sk8_opts::SUBMISSION_FAILED, &e))?;

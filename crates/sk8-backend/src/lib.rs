@@ -343,6 +343,12 @@ pub trait Backend {
     /// the (leader's) job id.
     fn submit(&self, req: &SubmitRequest) -> Result<JobId>;
 
+    /// Warnings `sbatch` prints before submitting `req` (e.g. a multi-node
+    /// job no gang scheduler will place as one); none by default.
+    fn submit_warnings(&self, _req: &SubmitRequest) -> Vec<String> {
+        Vec::new()
+    }
+
     /// Says when and where a job would start, creating nothing (`--test-only`).
     fn will_run(&self, req: &SubmitRequest) -> Result<WillRun>;
 

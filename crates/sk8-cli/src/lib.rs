@@ -119,20 +119,48 @@ pub fn args() -> (String, Vec<String>) {
 /// The backend this process talks to: `SK8_BACKEND=local|kubernetes`, the
 /// local one when unset (DESIGN.md §3), so a fresh machine needs no setup.
 pub fn backend() -> Result<Box<dyn Backend>, Failure> {
-    let choice = std::env::var("SK8_BACKEND").unwrap_or_default();
+    let failure = |e: sk8_backend::Error| Failure::error(e.to_string(), EXIT_ERROR);
+    let (choice, from) = match std::env::var("SK8_BACKEND") {
+        Ok(v) if !v.is_empty() => (v, "SK8_BACKEND".to_string()),
+        _ => configured_backend().map_err(|e| Failure::error(e, EXIT_ERROR))?,
+    };
     match choice.as_str() {
         "" | "local" => sk8_local::LocalBackend::open()
             .map(|b| Box::new(b) as Box<dyn Backend>)
-            .map_err(|e| Failure::error(sk8_backend::Error::from(e).to_string(), EXIT_ERROR)),
-        "kubernetes" | "k8s" => Err(Failure::error(
-            "the kubernetes backend is not available in this build yet (SK8_BACKEND=kubernetes)",
-            EXIT_ERROR,
-        )),
+            .map_err(|e| failure(e.into())),
+        "kubernetes" | "k8s" => {
+            let cfg = sk8_kube::load_config().map_err(failure)?;
+            sk8_kube::KubeBackend::connect(cfg)
+                .map(|b| Box::new(b) as Box<dyn Backend>)
+                .map_err(failure)
+        }
         other => Err(Failure::error(
-            format!("unknown backend `{other}` in SK8_BACKEND (hint: local or kubernetes)"),
+            format!("unknown backend `{other}` in {from} (hint: local or kubernetes)"),
             EXIT_ERROR,
         )),
     }
+}
+
+/// The `backend` key of the first config file that exists
+/// (`$SK8_HOME/config.toml`, the user's `sk8/config.toml`,
+/// `/etc/sk8/config.toml`), and where it was found; empty when none says.
+fn configured_backend() -> Result<(String, String), String> {
+    #[derive(serde::Deserialize)]
+    struct Top {
+        backend: Option<String>,
+    }
+    for path in sk8_kube::config_candidates() {
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        let top: Top = toml::from_str(&text)
+            .map_err(|e| format!("invalid config `{}`: {}", path.display(), e.message()))?;
+        return Ok((
+            top.backend.unwrap_or_default(),
+            format!("`{}`", path.display()),
+        ));
+    }
+    Ok((String::new(), String::new()))
 }
 
 /// A backend error as a command prints it: `<what>: <Slurm's words>`.
