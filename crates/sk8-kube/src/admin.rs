@@ -24,20 +24,20 @@ pub const NAMESPACED_RULES: &[(&str, &str, &[&str])] = &[
         "configmaps",
         &["create", "delete", "get", "list", "patch", "update"],
     ),
-    ("", "secrets", &["create", "delete", "get"]),
-    ("", "services", &["create", "delete", "get"]),
-    ("", "pods", &["create", "delete", "get", "list"]),
+    ("", "secrets", &["create", "delete"]),
+    ("", "services", &["create", "delete"]),
+    ("", "pods", &["create", "delete", "list"]),
     ("kueue.x-k8s.io", "workloads", &["list"]),
     ("kueue.x-k8s.io", "localqueues", &["list"]),
     (
         "scheduling.volcano.sh",
         "podgroups",
-        &["create", "delete", "get", "list"],
+        &["create", "delete", "list"],
     ),
     (
         "scheduling.x-k8s.io",
         "podgroups",
-        &["create", "delete", "get", "list"],
+        &["create", "delete", "list"],
     ),
 ];
 

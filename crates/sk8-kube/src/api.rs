@@ -133,7 +133,20 @@ pub(crate) fn kerr(e: kube::Error) -> Error {
         kube::Error::Api(s) if !s.message.is_empty() => s.message.clone(),
         kube::Error::Api(s) if !s.reason.is_empty() => format!("{} ({})", s.reason, s.code),
         kube::Error::Api(s) => format!("HTTP status {}", s.code),
-        other => other.to_string(),
+        other => {
+            // Transport errors say little at the top (`client error
+            // (Connect)`); their causes say what happened.
+            let mut text = other.to_string();
+            let mut source = std::error::Error::source(other);
+            while let Some(cause) = source {
+                let cause_text = cause.to_string();
+                if !text.contains(&cause_text) {
+                    text = format!("{text}: {cause_text}");
+                }
+                source = cause.source();
+            }
+            text
+        }
     };
     Error::Backend(format!("Kubernetes API: {msg}"))
 }

@@ -195,7 +195,7 @@ impl KubeBackend {
             ..input.clone()
         };
         let mut objs = sk8_manifest::render(&input, &self.cfg).map_err(render_err)?;
-        let record = self.create(&objs.record).await.map_err(kerr)?;
+        let record = self.create(&objs.record, true).await.map_err(kerr)?;
         let uid = record.metadata.uid.clone().unwrap_or_default();
         objs.set_owner(&uid);
         let mut created = Created::default();
@@ -220,9 +220,9 @@ impl KubeBackend {
         created: &mut Created,
     ) -> Result<()> {
         if all {
-            self.create(&objs.secret).await.map_err(kerr)?;
+            self.create(&objs.secret, false).await.map_err(kerr)?;
             created.objects.push(Made::Secret(objs.secret.name_any()));
-            self.create(&objs.service).await.map_err(kerr)?;
+            self.create(&objs.service, false).await.map_err(kerr)?;
             created.objects.push(Made::Service(objs.service.name_any()));
         }
         if let Some(group) = &objs.pod_group {
@@ -233,7 +233,7 @@ impl KubeBackend {
         }
         if pods {
             for pod in &objs.pods {
-                self.create(pod).await.map_err(kerr)?;
+                self.create(pod, false).await.map_err(kerr)?;
                 created.objects.push(Made::Pod(pod.name_any()));
             }
         }
@@ -241,8 +241,11 @@ impl KubeBackend {
     }
 
     /// Creates a namespaced object; a conflict after a retried 5xx means
-    /// the first try got through, and the object is read back.
-    async fn create<K>(&self, obj: &K) -> Result<K, kube::Error>
+    /// the first try got through. Only the record is read back then (its
+    /// uid is needed for the owner references; `get` on configmaps is
+    /// granted anyway): for the other kinds what was sent stands, so the
+    /// Role needs no `get` on them.
+    async fn create<K>(&self, obj: &K, read_back: bool) -> Result<K, kube::Error>
     where
         K: Resource<Scope = NamespaceResourceScope, DynamicType = ()>
             + Clone
@@ -261,10 +264,11 @@ impl KubeBackend {
             })
             .await;
         match res {
-            Err(e) if is_conflict(&e) && tries.get() > 1 => {
+            Err(e) if is_conflict(&e) && tries.get() > 1 && read_back => {
                 let name = obj.meta().name.clone().unwrap_or_default();
                 self.kube.call(Retry::Transient, || api.get(&name)).await
             }
+            Err(e) if is_conflict(&e) && tries.get() > 1 => Ok(obj.clone()),
             other => other,
         }
     }
@@ -281,9 +285,21 @@ impl KubeBackend {
             .kube
             .dynamic(&api_resource(&types.api_version, &types.kind));
         let pp = PostParams::default();
-        self.kube
-            .call(Retry::Transient, || api.create(&pp, &obj))
-            .await?;
+        let tries = Cell::new(0u32);
+        let res = self
+            .kube
+            .call(Retry::Transient, || {
+                tries.set(tries.get() + 1);
+                api.create(&pp, &obj)
+            })
+            .await;
+        match res {
+            // The first try got through before its answer was lost.
+            Err(e) if is_conflict(&e) && tries.get() > 1 => {}
+            other => {
+                other?;
+            }
+        }
         Ok((types.api_version, types.kind, obj.name_any()))
     }
 
