@@ -88,9 +88,14 @@ fn run(argv0: &str, args: &[String]) -> Result<ExitCode, Failure> {
             .ids
             .extend(parse_job_refs(list).map_err(|e| err(e.to_string()))?);
     }
+    let be = backend()?;
     if let Some(list) = p.last(Q::User) {
         let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
         for u in list.split(',').filter(|s| !s.is_empty()) {
+            if !be.local_users() {
+                filter.users.push(u.to_owned());
+                continue;
+            }
             match lookup_user(&passwd, u) {
                 Some((name, _)) => filter.users.push(name),
                 None => return Err(err(format!("Invalid user id: {u}"))),
@@ -110,7 +115,6 @@ fn run(argv0: &str, args: &[String]) -> Result<ExitCode, Failure> {
             Err(e) => return Err(err(e.to_string())),
         }
     }
-    let be = backend()?;
     let ctx = Context {
         now,
         // sk8 reads no time zone database: times print in UTC.

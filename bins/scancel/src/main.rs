@@ -76,6 +76,8 @@ fn run(argv0: &str, args: &[String]) -> Result<ExitCode, Failure> {
     let be = backend()?;
     let user = if p.has(Q::Me) {
         Some(be.whoami().map_err(|e| err(e.to_string()))?)
+    } else if let Some(u) = p.last(Q::User).filter(|_| !be.local_users()) {
+        Some(u.to_owned())
     } else if let Some(u) = p.last(Q::User) {
         let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
         Some(

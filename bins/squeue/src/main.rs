@@ -202,6 +202,10 @@ fn request(p: &sk8_opts::query::Parsed, be: &dyn Backend) -> Result<Request, Fai
     if let Some(list) = users {
         let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
         for u in list.split(',').filter(|s| !s.is_empty()) {
+            if !be.local_users() {
+                filter.users.push(u.to_owned());
+                continue;
+            }
             match lookup_user(&passwd, u) {
                 Some((name, _)) => filter.users.push(name),
                 None => eprintln!("squeue: error: Invalid user: {u}\n"),

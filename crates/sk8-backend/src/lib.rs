@@ -343,6 +343,13 @@ pub trait Backend {
     /// the (leader's) job id.
     fn submit(&self, req: &SubmitRequest) -> Result<JobId>;
 
+    /// Whether user names are this machine's accounts (`-u NAME` is checked
+    /// against them, as Slurm does with getpwnam). On Kubernetes users are
+    /// the API server's identities and are taken as given.
+    fn local_users(&self) -> bool {
+        true
+    }
+
     /// Warnings `sbatch` prints before submitting `req` (e.g. a multi-node
     /// job no gang scheduler will place as one); none by default.
     fn submit_warnings(&self, _req: &SubmitRequest) -> Vec<String> {

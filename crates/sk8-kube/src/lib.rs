@@ -244,6 +244,10 @@ impl Backend for KubeBackend {
         self.rt.block_on(self.submit_async(req))
     }
 
+    fn local_users(&self) -> bool {
+        false
+    }
+
     fn submit_warnings(&self, req: &SubmitRequest) -> Vec<String> {
         req.jobs
             .first()

@@ -1,0 +1,71 @@
+//! `sk8-kubesim`: runs the simulator until killed, printing its URL.
+
+use sk8_kubesim::{Sim, SimConfig, SimNode, SimProvider};
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: sk8-kubesim [--nodes N] [--cpus C] [--memory-mb M] [--gpus G] [--gpu-product P]\n                   [--provider kueue|volcano|coscheduling|none] [--namespace NS] [--user U]\n                   [--no-run-pods] [--kubeconfig PATH]";
+
+fn run() -> Result<(), String> {
+    let mut cfg = SimConfig::default();
+    let (mut nodes, mut cpus, mut mem, mut gpus, mut product) = (1u32, 8u32, 16_384u64, 0u32, None);
+    let mut kubeconfig = None;
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        let mut val = || {
+            args.next()
+                .ok_or_else(|| format!("option `{a}` needs a value\n{USAGE}"))
+        };
+        let num = |v: String| {
+            v.parse::<u64>()
+                .map_err(|_| format!("invalid number `{v}`"))
+        };
+        match a.as_str() {
+            "--nodes" => nodes = u32::try_from(num(val()?)?).map_err(|e| e.to_string())?,
+            "--cpus" => cpus = u32::try_from(num(val()?)?).map_err(|e| e.to_string())?,
+            "--memory-mb" => mem = num(val()?)?,
+            "--gpus" => gpus = u32::try_from(num(val()?)?).map_err(|e| e.to_string())?,
+            "--gpu-product" => product = Some(val()?),
+            "--provider" => cfg.provider = val()?.parse::<SimProvider>()?,
+            "--namespace" => cfg.namespace = val()?,
+            "--user" => cfg.user = val()?,
+            "--no-run-pods" => cfg.run_pods = false,
+            "--kubeconfig" => kubeconfig = Some(val()?),
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                return Ok(());
+            }
+            other => return Err(format!("unknown option `{other}`\n{USAGE}")),
+        }
+    }
+    cfg.nodes = (0..nodes)
+        .map(|i| SimNode {
+            gpus,
+            gpu_product: product.clone(),
+            ..SimNode::new(&format!("node-{i}"), cpus, mem)
+        })
+        .collect();
+    let sim = Sim::start(cfg).map_err(|e| format!("cannot start: {e}"))?;
+    if let Some(path) = kubeconfig {
+        sim.write_kubeconfig(std::path::Path::new(&path))
+            .map_err(|e| format!("cannot write `{path}`: {e}"))?;
+    }
+    println!("{}", sim.url());
+    let mut signals = signal_hook::iterator::Signals::new([
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGINT,
+    ])
+    .map_err(|e| format!("cannot catch signals: {e}"))?;
+    let _ = signals.forever().next();
+    drop(sim);
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("sk8-kubesim: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
