@@ -465,8 +465,30 @@ fn doctor_names_what_is_missing_and_passes_when_nothing_is() {
         Some(&queue),
     );
     assert_eq!(code, 201, "{body}");
+    let kueue_config = serde_json::json!({
+        "apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "kueue-manager-config", "namespace": "kueue-system"},
+        "data": {"controller_manager_config.yaml":
+            "waitForPodsReady:\n  enable: true\nintegrations:\n  frameworks:\n  - pod\n"},
+    });
+    let ns = serde_json::json!({
+        "apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "kueue-system"},
+    });
+    let (code, body) = ok.http("POST", "/api/v1/namespaces", Some(&ns));
+    assert_eq!(code, 201, "{body}");
+    let (code, body) = ok.http(
+        "POST",
+        "/api/v1/namespaces/kueue-system/configmaps",
+        Some(&kueue_config),
+    );
+    assert_eq!(code, 201, "{body}");
     let p = ok.run("sk8", &["doctor"]);
     assert_eq!(p.code, 0, "{}{}", p.out, p.err);
+    assert!(
+        !p.out.contains("[warn]") && !p.out.contains("[FAIL]"),
+        "{}",
+        p.out
+    );
     for want in [
         "[ok]   API server: reachable",
         "[ok]   identity: `sk8-user`",
@@ -474,6 +496,9 @@ fn doctor_names_what_is_missing_and_passes_when_nothing_is() {
         "[ok]   gang scheduler: kueue (detected)",
         "[ok]   queues: LocalQueues: default",
         "[ok]   GPU nodes: 1 x h100",
+        "[ok]   Kueue all-or-nothing: waitForPodsReady enabled",
+        "[ok]   Kueue pod integration: enabled",
+        "sk8 is ready to submit jobs here.",
     ] {
         assert!(p.out.contains(want), "no `{want}` in\n{}", p.out);
     }

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use k8s_openapi::api::authorization::v1::{
     ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec,
 };
-use k8s_openapi::api::core::v1::Node;
+use k8s_openapi::api::core::v1::{ConfigMap, Node};
 use kube::api::{Api, ApiResource, DynamicObject, ListParams, PostParams};
 use sk8_manifest::config::{KubeConfig, Provider};
 
@@ -267,12 +267,7 @@ impl KubeBackend {
             Provider::Kueue => {
                 checks.push(self.served_check(provider, how, "kueue.x-k8s.io", "workloads").await);
                 checks.push(self.queue_check("kueue.x-k8s.io", "v1beta1", "LocalQueue", true).await);
-                checks.push(Check::new(
-                    Verdict::Warn,
-                    "Kueue all-or-nothing",
-                    "waitForPodsReady cannot be read from the job namespace",
-                    "make sure Kueue's config has waitForPodsReady.enable: true (default since v0.19) and the `pod` integration (default since v0.16)",
-                ));
+                checks.extend(self.kueue_settings_checks().await);
             }
             Provider::Volcano => {
                 checks.push(
@@ -298,6 +293,73 @@ impl KubeBackend {
             }
         }
         checks
+    }
+
+    /// Kueue's own configuration (`kueue-system/kueue-manager-config`),
+    /// where the job namespace's user may read it: all-or-nothing placement
+    /// needs `waitForPodsReady`, sk8's pods need the `pod` integration.
+    async fn kueue_settings_checks(&self) -> Vec<Check> {
+        let api: Api<ConfigMap> = Api::namespaced(self.kube.client.clone(), KUEUE_NAMESPACE);
+        let read = self
+            .kube
+            .call(Retry::Transient, || api.get(KUEUE_CONFIG))
+            .await;
+        let text = match read {
+            Ok(cm) => cm
+                .data
+                .and_then(|d| d.get(KUEUE_CONFIG_KEY).cloned())
+                .unwrap_or_default(),
+            Err(e) => {
+                return vec![Check::new(
+                    Verdict::Warn,
+                    "Kueue settings",
+                    format!("cannot read {KUEUE_NAMESPACE}/{KUEUE_CONFIG} ({})", kerr(e)),
+                    "make sure Kueue's config has waitForPodsReady.enable: true (default since \
+                     v0.19) and the `pod` integration (default since v0.16)",
+                )];
+            }
+        };
+        let settings = kueue_settings(&text);
+        let wait = match settings.wait_for_pods_ready {
+            Some(true) => Check::new(
+                Verdict::Ok,
+                "Kueue all-or-nothing",
+                "waitForPodsReady enabled",
+                "",
+            ),
+            Some(false) => Check::new(
+                Verdict::Fail,
+                "Kueue all-or-nothing",
+                "waitForPodsReady is disabled: a multi-node job can hold some nodes while waiting for others",
+                format!(
+                    "set waitForPodsReady.enable: true in {KUEUE_NAMESPACE}/{KUEUE_CONFIG} and restart Kueue"
+                ),
+            ),
+            None => Check::new(
+                Verdict::Warn,
+                "Kueue all-or-nothing",
+                "waitForPodsReady not set: enabled by default since Kueue v0.19 only",
+                "on older Kueue set waitForPodsReady.enable: true",
+            ),
+        };
+        let pod = match settings.pod_integration {
+            Some(true) => Check::new(Verdict::Ok, "Kueue pod integration", "enabled", ""),
+            Some(false) => Check::new(
+                Verdict::Fail,
+                "Kueue pod integration",
+                "`pod` is not among integrations.frameworks: Kueue will not gate sk8's pods",
+                format!(
+                    "add \"pod\" to integrations.frameworks in {KUEUE_NAMESPACE}/{KUEUE_CONFIG}"
+                ),
+            ),
+            None => Check::new(
+                Verdict::Warn,
+                "Kueue pod integration",
+                "integrations not set: the pod integration is on by default since Kueue v0.16 only",
+                "on older Kueue add \"pod\" to integrations.frameworks",
+            ),
+        };
+        vec![wait, pod]
     }
 
     async fn served_check(
@@ -502,6 +564,39 @@ impl KubeBackend {
     }
 }
 
+/// Where Kueue keeps its configuration (its default install).
+const KUEUE_NAMESPACE: &str = "kueue-system";
+const KUEUE_CONFIG: &str = "kueue-manager-config";
+const KUEUE_CONFIG_KEY: &str = "controller_manager_config.yaml";
+
+/// What Kueue's configuration says about sk8's needs; `None` where it
+/// says nothing (the version's default applies).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+struct KueueSettings {
+    wait_for_pods_ready: Option<bool>,
+    pod_integration: Option<bool>,
+}
+
+fn kueue_settings(yaml: &str) -> KueueSettings {
+    let Ok(doc) = serde_saphyr::from_str::<serde_json::Value>(yaml) else {
+        return KueueSettings::default();
+    };
+    let wait_for_pods_ready = doc.get("waitForPodsReady").map(|w| {
+        w.get("enable")
+            .and_then(serde_json::Value::as_bool)
+            .unwrap_or(false)
+    });
+    let pod_integration = doc
+        .get("integrations")
+        .and_then(|i| i.get("frameworks"))
+        .and_then(serde_json::Value::as_array)
+        .map(|f| f.iter().any(|x| x.as_str() == Some("pod")));
+    KueueSettings {
+        wait_for_pods_ready,
+        pod_integration,
+    }
+}
+
 /// The queue a partition without one goes to (as sk8-manifest renders it).
 fn default_queue(cfg: &KubeConfig, partition: &str) -> String {
     if cfg.partitions.is_empty() {
@@ -609,6 +704,33 @@ pub fn config_toml(cfg: &KubeConfig) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kueue_configuration_is_read_for_what_sk8_needs() {
+        let cases = [
+            (
+                "apiVersion: config.kueue.x-k8s.io/v1beta1\nkind: Configuration\nwaitForPodsReady:\n  enable: true\n  timeout: 5m\nintegrations:\n  frameworks:\n  - \"batch/job\"\n  - \"pod\"\n",
+                Some(true),
+                Some(true),
+            ),
+            (
+                "waitForPodsReady:\n  enable: false\nintegrations:\n  frameworks: [\"batch/job\"]\n",
+                Some(false),
+                Some(false),
+            ),
+            ("waitForPodsReady: {}\n", Some(false), None),
+            ("kind: Configuration\n", None, None),
+            ("not: [valid", None, None),
+        ];
+        for (text, wait, pod) in cases {
+            let got = kueue_settings(text);
+            assert_eq!(
+                (got.wait_for_pods_ready, got.pod_integration),
+                (wait, pod),
+                "{text}"
+            );
+        }
+    }
 
     #[test]
     fn short_gpu_type_names() {
