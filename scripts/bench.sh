@@ -5,6 +5,7 @@
 # Debian's packages when missing). Prints a Markdown table.
 #
 #   bash scripts/bench.sh            # release build, then hyperfine
+#   BENCH_ONLY=squeue bash scripts/bench.sh   # only the squeue lines
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -42,6 +43,8 @@ PY
 
 echo "| command | sk8 | Slurm 22.05 | ratio |"
 echo "|---|---|---|---|"
+only=${BENCH_ONLY:-}
+if [[ -z $only ]]; then
 run "sbatch --help" "$ours/sbatch --help" "/usr/bin/sbatch --help"
 run "sbatch --test-only job.sh" "$ours/sbatch --test-only $work/job.sh" "/usr/bin/sbatch --test-only $work/job.sh"
 run "srun --help" "$ours/srun --help" "/usr/bin/srun --help"
@@ -50,6 +53,7 @@ run "srun --help" "$ours/srun --help" "/usr/bin/srun --help"
 run "sbatch --hold job.sh" "$ours/sbatch --hold -J bench-hold $work/job.sh" \
   "/usr/bin/sbatch --hold -J bench-hold $work/job.sh"
 /usr/bin/scancel --name=bench-hold
+fi
 
 # The query commands over 1,000 queued (held) jobs on each side.
 ref_ids=()
@@ -59,5 +63,5 @@ for _ in $(seq 1000); do
 done
 run "squeue (1,000 jobs)" "$ours/squeue" "/usr/bin/squeue"
 run "squeue -h -o %i (1,000 jobs)" "$ours/squeue -h -o %i" "/usr/bin/squeue -h -o %i"
-run "sinfo" "$ours/sinfo" "/usr/bin/sinfo"
+[[ -z $only ]] && run "sinfo" "$ours/sinfo" "/usr/bin/sinfo"
 /usr/bin/scancel "${ref_ids[@]}"

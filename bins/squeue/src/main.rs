@@ -311,7 +311,14 @@ fn listing(be: &dyn Backend, req: &Request, ctx: &Context) -> Result<String, Str
         select(&jobs, &req.filter, &keys, req.one_per_task, ctx)
     };
     let shown = only_named_tasks(shown, &req.filter.ids);
-    Ok(req.format.render(&shown, ctx, req.no_header))
+    let text = req.format.render(&shown, ctx, req.no_header);
+    drop(shown);
+    if req.iterate.is_none() {
+        // The process ends after printing: freeing a thousand records one
+        // allocation at a time would cost more than the listing itself.
+        std::mem::forget(jobs);
+    }
+    Ok(text)
 }
 
 /// `-j 12_3` names one task of a pending array record (`12_[2-5]`): squeue

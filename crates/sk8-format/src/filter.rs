@@ -151,14 +151,24 @@ pub fn parse_sort(spec: &str) -> Vec<SortKey> {
 /// whenever the comparison is not `Greater`. Ill-behaved comparisons (the
 /// start-time one) then order ties exactly as Slurm does.
 pub fn merge_sort<T: Clone>(v: &mut [T], cmp: &mut dyn FnMut(&T, &T) -> Ordering) {
+    let mut scratch = Vec::with_capacity(v.len());
+    merge_sort_with(v, &mut scratch, cmp);
+}
+
+/// [`merge_sort`] merging through one buffer.
+fn merge_sort_with<T: Clone>(
+    v: &mut [T],
+    merged: &mut Vec<T>,
+    cmp: &mut dyn FnMut(&T, &T) -> Ordering,
+) {
     let n = v.len();
     if n <= 1 {
         return;
     }
     let n1 = n / 2;
-    merge_sort(&mut v[..n1], cmp);
-    merge_sort(&mut v[n1..], cmp);
-    let mut merged = Vec::with_capacity(n);
+    merge_sort_with(&mut v[..n1], merged, cmp);
+    merge_sort_with(&mut v[n1..], merged, cmp);
+    merged.clear();
     let (mut i, mut j) = (0, n1);
     while i < n1 && j < n {
         if cmp(&v[i], &v[j]) != Ordering::Greater {
@@ -171,7 +181,7 @@ pub fn merge_sort<T: Clone>(v: &mut [T], cmp: &mut dyn FnMut(&T, &T) -> Ordering
     }
     merged.extend_from_slice(&v[i..n1]);
     merged.extend_from_slice(&v[j..n]);
-    v.clone_from_slice(&merged);
+    v.clone_from_slice(merged);
 }
 
 fn id_key(job: &JobInfo) -> (u32, u32) {

@@ -569,22 +569,24 @@ pub fn select<'a>(
     one_per_task: bool,
     ctx: &Context,
 ) -> Vec<Cow<'a, JobInfo>> {
-    let mut jobs: Vec<Cow<'a, JobInfo>> = all
+    // Sort references: the merge sorts move their elements many times, and
+    // a `Cow<JobInfo>` is as large as a whole record.
+    let mut jobs: Vec<&'a JobInfo> = all
         .iter()
         .filter(|j| crate::filter::matches(filter, j))
-        .map(Cow::Borrowed)
         .collect();
     crate::filter::sort_jobs(&mut jobs, keys, ctx);
-    if one_per_task {
-        jobs = jobs
-            .into_iter()
-            .flat_map(|j| match expand_one(&j) {
-                Some(tasks) => tasks.into_iter().map(Cow::Owned).collect(),
-                None => vec![j],
-            })
-            .collect();
+    if !one_per_task {
+        return jobs.into_iter().map(Cow::Borrowed).collect();
     }
-    jobs
+    let mut out = Vec::with_capacity(jobs.len());
+    for j in jobs {
+        match expand_one(j) {
+            Some(tasks) => out.extend(tasks.into_iter().map(Cow::Owned)),
+            None => out.push(Cow::Borrowed(j)),
+        }
+    }
+    out
 }
 
 fn expand_one(job: &JobInfo) -> Option<Vec<JobInfo>> {

@@ -41,10 +41,25 @@ pub fn pad_into(out: &mut String, value: &str, width: i32, right: bool, cut: boo
     } else {
         cut_at(value, width)
     };
+    // Pad by characters, as `{:>width$}` would, without the formatter's
+    // per-character writes (squeue pads thousands of cells).
+    let fill = width.saturating_sub(shown.chars().count());
     if right {
-        let _ = write!(out, "{shown:>width$}");
+        push_spaces(out, fill);
+        out.push_str(shown);
     } else {
-        let _ = write!(out, "{shown:<width$}");
+        out.push_str(shown);
+        push_spaces(out, fill);
+    }
+}
+
+fn push_spaces(out: &mut String, n: usize) {
+    const SPACES: &str = "                                ";
+    let mut left = n;
+    while left > 0 {
+        let k = left.min(SPACES.len());
+        out.push_str(&SPACES[..k]);
+        left -= k;
     }
 }
 

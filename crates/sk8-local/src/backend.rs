@@ -323,9 +323,12 @@ impl LocalBackend {
         Ok(picked)
     }
 
-    fn info(&self, row: &JobRow) -> JobInfo {
-        let mut spec = row.spec.clone();
-        spec.partition = Some(row.partition.clone());
+    /// The record as the trait reports it (consumed: the spec is moved, not
+    /// copied, which matters for queries over thousands of jobs).
+    fn info(row: JobRow) -> JobInfo {
+        let priority = row.effective_priority();
+        let mut spec = row.spec;
+        spec.partition = Some(row.partition);
         let cpus = if row.alloc.is_empty() {
             spec.tasks() * spec.cpus_per_task()
         } else {
@@ -336,6 +339,8 @@ impl LocalBackend {
                 .zip(row.time_limit)
                 .map(|(s, l)| s + i64::from(l) * 60)
         });
+        let node_cpus = row.alloc.iter().map(|a| a.cpus).collect();
+        let (nodes, node_gpus) = row.alloc.into_iter().map(|a| (a.node, a.gpus)).unzip();
         JobInfo {
             id: row.id,
             array: row.array_job_id.map(|a| ArrayInfo {
@@ -346,8 +351,8 @@ impl LocalBackend {
             }),
             het: None,
             state: row.state,
-            reason: row.reason.clone(),
-            priority: row.effective_priority(),
+            reason: row.reason,
+            priority,
             time_limit: Some(
                 row.time_limit
                     .map_or(TimeLimit::Unlimited, TimeLimit::Minutes),
@@ -356,14 +361,14 @@ impl LocalBackend {
             eligible_time: row.eligible_time,
             start_time: row.start_time,
             end_time,
-            nodes: row.alloc.iter().map(|a| a.node.clone()).collect(),
-            node_cpus: row.alloc.iter().map(|a| a.cpus).collect(),
-            node_gpus: row.alloc.iter().map(|a| a.gpus.clone()).collect(),
+            nodes,
+            node_cpus,
+            node_gpus,
             cpus,
             exit: row.exit,
             restarts: row.restarts,
-            batch_host: row.batch_host.clone(),
-            steps: row.steps.clone(),
+            batch_host: row.batch_host,
+            steps: row.steps,
             spec,
         }
     }
@@ -393,7 +398,7 @@ impl LocalBackend {
         Ok(rows
             .into_iter()
             .filter(|r| Self::matches(r, filter))
-            .map(|r| self.info(&r))
+            .map(Self::info)
             .collect())
     }
 
@@ -640,7 +645,7 @@ impl Backend for LocalBackend {
         progress(AllocEvent::Granted(id));
         Ok(Granted {
             access: self.access(&row)?,
-            job: self.info(&row),
+            job: Self::info(row),
         })
     }
 
@@ -702,7 +707,11 @@ impl Backend for LocalBackend {
         self.refresh()?;
         let store = self.store();
         let rows = self.resolve(&store.read(), job)?;
-        Ok(self.info(&rows[0]))
+        let first = rows
+            .into_iter()
+            .next()
+            .ok_or(sk8_backend::Error::InvalidJobId)?;
+        Ok(Self::info(first))
     }
 
     fn signal(&self, job: JobRef, signal: Option<i32>, scope: SignalScope) -> SResult<()> {

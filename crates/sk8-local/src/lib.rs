@@ -76,6 +76,7 @@
 //! the `sk8` and `sk8-agent` binaries (default: beside the running
 //! executable, then `PATH`).
 
+pub mod codec;
 pub mod config;
 pub mod deps;
 pub mod procs;

@@ -12,6 +12,7 @@ use sk8_backend::{ExitStatus, JobState, StepInfo};
 use sk8_spec::JobSpec;
 
 use crate::Error;
+use crate::codec;
 use crate::sched::NodeAlloc;
 
 /// What created the job.
@@ -132,7 +133,15 @@ impl JobRow {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// A read-only database of version 1 or 2 (which cannot be upgraded):
+    /// scripts and environments in `jobs`, no binary records.
+    legacy: bool,
 }
+
+/// The schema's version (`PRAGMA user_version`): 1 kept the script in the
+/// job's row, 2 added the environment beside it, 3 moved both to
+/// `job_files` so that the rows queries scan stay small.
+const VERSION: i64 = 3;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS counter (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
@@ -143,20 +152,98 @@ CREATE TABLE IF NOT EXISTS jobs (
     watched INTEGER NOT NULL,
     array_job_id INTEGER,
     rec TEXT NOT NULL,
-    script BLOB,
-    env TEXT
+    bin BLOB
 );
+CREATE TABLE IF NOT EXISTS job_files (id INTEGER PRIMARY KEY, script BLOB, env TEXT);
 CREATE INDEX IF NOT EXISTS jobs_finished ON jobs (finished, id);
 CREATE INDEX IF NOT EXISTS jobs_queued ON jobs (queued, id);
 CREATE INDEX IF NOT EXISTS jobs_watched ON jobs (watched, id);
 CREATE INDEX IF NOT EXISTS jobs_array ON jobs (array_job_id);
 INSERT OR IGNORE INTO counter (name, value) VALUES ('job_id', 0);
-PRAGMA user_version = 2;
+PRAGMA user_version = 3;
 ";
 
-/// A row's record without its environment, and the environment apart
-/// (`None` when empty: split-off array tasks share their array's).
-fn split_environment(row: &JobRow) -> Result<(String, Option<String>), Error> {
+/// Version 2 to 3, first half: the new tables, which
+/// [`Store::migrate_to_3`] then fills from `jobs`.
+const MIGRATE_3_BEGIN: &str = "
+CREATE TABLE job_files (id INTEGER PRIMARY KEY, script BLOB, env TEXT);
+CREATE TABLE jobs_v3 (
+    id INTEGER PRIMARY KEY,
+    finished INTEGER NOT NULL,
+    queued INTEGER NOT NULL,
+    watched INTEGER NOT NULL,
+    array_job_id INTEGER,
+    rec TEXT NOT NULL,
+    bin BLOB
+);
+";
+
+/// Version 2 to 3, once `jobs_v3` is filled.
+const MIGRATE_3_END: &str = "
+DROP TABLE jobs;
+ALTER TABLE jobs_v3 RENAME TO jobs;
+CREATE INDEX jobs_finished ON jobs (finished, id);
+CREATE INDEX jobs_queued ON jobs (queued, id);
+CREATE INDEX jobs_watched ON jobs (watched, id);
+CREATE INDEX jobs_array ON jobs (array_job_id);
+PRAGMA user_version = 3;
+";
+
+/// A record as stored: JSON without its null members, which read back as
+/// `None` (under half the text of a typical record), unless leaving them
+/// out would change what is read back; and beside it the same record in the
+/// binary [`codec`] (several times faster to decode), tagged with this
+/// build's [`codec::LAYOUT`], when it reads back whole.
+pub(crate) fn encode(row: &JobRow) -> Result<(String, Option<Vec<u8>>), Error> {
+    let mut value = serde_json::to_value(row).map_err(json_err)?;
+    drop_nulls(&mut value);
+    let compact = value.to_string();
+    let rec = if serde_json::from_str::<JobRow>(&compact).is_ok_and(|back| back == *row) {
+        compact
+    } else {
+        serde_json::to_string(row).map_err(json_err)?
+    };
+    let bin = codec::to_vec(row)
+        .ok()
+        .filter(|b| codec::from_slice::<JobRow>(b).is_ok_and(|back| back == *row))
+        .map(|b| {
+            let mut tagged = codec::LAYOUT.to_le_bytes().to_vec();
+            tagged.extend_from_slice(&b);
+            tagged
+        });
+    Ok((rec, bin))
+}
+
+/// Decodes a record: its binary form when this build wrote it, else its
+/// JSON.
+fn decode(rec: &str, bin: Option<&[u8]>) -> Result<JobRow, Error> {
+    if let Some(row) = bin
+        .and_then(|b| b.strip_prefix(&codec::LAYOUT.to_le_bytes()[..]))
+        .and_then(|b| codec::from_slice(b).ok())
+    {
+        return Ok(row);
+    }
+    serde_json::from_str(rec).map_err(json_err)
+}
+
+/// Removes every object member whose value is `null`, at any depth.
+fn drop_nulls(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            map.retain(|_, v| !v.is_null());
+            map.values_mut().for_each(drop_nulls);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(drop_nulls),
+        _ => {}
+    }
+}
+
+/// A row's record without its environment ([`encode`]d), and the
+/// environment apart (`None` when empty: split-off array tasks share their
+/// array's).
+type Split = ((String, Option<Vec<u8>>), Option<String>);
+
+fn split_environment(row: &JobRow) -> Result<Split, Error> {
     let env = &row.spec.environment;
     let env = if env.is_empty() {
         None
@@ -164,13 +251,12 @@ fn split_environment(row: &JobRow) -> Result<(String, Option<String>), Error> {
         Some(serde_json::to_string(env).map_err(json_err)?)
     };
     let rec = if row.spec.environment.is_empty() {
-        serde_json::to_string(row)
+        encode(row)?
     } else {
         let mut bare = row.clone();
         bare.spec.environment.clear();
-        serde_json::to_string(&bare)
-    }
-    .map_err(json_err)?;
+        encode(&bare)?
+    };
     Ok((rec, env))
 }
 
@@ -198,8 +284,8 @@ fn json_err(e: serde_json::Error) -> Error {
 }
 
 impl Store {
-    /// Creates the schema (version 0) or adds the environment column
-    /// (version 1), deciding inside the write transaction.
+    /// Creates the schema (version 0) or brings an older one to
+    /// [`VERSION`], deciding inside the write transaction.
     fn set_up(conn: &Connection) -> rusqlite::Result<()> {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.execute_batch("BEGIN IMMEDIATE")?;
@@ -207,9 +293,10 @@ impl Store {
             .query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))
             .and_then(|version| match version {
                 0 => conn.execute_batch(SCHEMA),
-                1 => conn.execute_batch(
-                    "ALTER TABLE jobs ADD COLUMN env TEXT; PRAGMA user_version = 2;",
-                ),
+                1 => conn
+                    .execute_batch("ALTER TABLE jobs ADD COLUMN env TEXT")
+                    .and_then(|()| Self::migrate_to_3(conn)),
+                2 => Self::migrate_to_3(conn),
                 _ => Ok(()),
             })
             .and_then(|()| conn.execute_batch("COMMIT"));
@@ -217,6 +304,53 @@ impl Store {
             let _ = conn.execute_batch("ROLLBACK");
         }
         done
+    }
+
+    /// Version 1 or 2 to 3: each row is copied into a fresh table with its
+    /// record compacted, its script and environment into `job_files`. A
+    /// version 1 record still holding its environment gives it up there. A
+    /// record this build cannot read is copied as it is.
+    fn migrate_to_3(conn: &Connection) -> rusqlite::Result<()> {
+        conn.execute_batch(MIGRATE_3_BEGIN)?;
+        {
+            let mut read = conn.prepare(
+                "SELECT id, finished, queued, watched, array_job_id, rec, script, env FROM jobs ORDER BY id",
+            )?;
+            let mut put_job = conn.prepare(
+                "INSERT INTO jobs_v3 (id, finished, queued, watched, array_job_id, rec, bin) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?;
+            let mut put_files =
+                conn.prepare("INSERT INTO job_files (id, script, env) VALUES (?1, ?2, ?3)")?;
+            let mut rows = read.query([])?;
+            while let Some(r) = rows.next()? {
+                let id: i64 = r.get(0)?;
+                let mut rec: String = r.get(5)?;
+                let mut bin = None;
+                let script: Option<Vec<u8>> = r.get(6)?;
+                let mut env: Option<String> = r.get(7)?;
+                if let Some(((compact, binary), own_env)) = serde_json::from_str::<JobRow>(&rec)
+                    .ok()
+                    .and_then(|row| split_environment(&row).ok())
+                {
+                    rec = compact;
+                    bin = binary;
+                    env = env.or(own_env);
+                }
+                put_job.execute(params![
+                    id,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, i64>(3)?,
+                    r.get::<_, Option<i64>>(4)?,
+                    rec,
+                    bin
+                ])?;
+                if script.is_some() || env.is_some() {
+                    put_files.execute(params![id, script, env])?;
+                }
+            }
+        }
+        conn.execute_batch(MIGRATE_3_END)
     }
 
     /// Opens (creating when needed) the database at `path`. A file without
@@ -244,7 +378,7 @@ impl Store {
                 path.display()
             )));
         }
-        if version < 2 && !read_only {
+        if version < VERSION && !read_only {
             // Several commands may create the database at the same moment:
             // the setup runs in one write transaction that rechecks the
             // version, retried while another process holds the lock.
@@ -266,9 +400,15 @@ impl Store {
         }
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(err)?;
+        // Read the file through a mapping: a query over a thousand jobs then
+        // neither copies every page into SQLite's cache nor faults in heap
+        // memory for it.
+        conn.pragma_update_and_check(None, "mmap_size", 1i64 << 28, |_| Ok(()))
+            .map_err(err)?;
         Ok(Self {
             conn,
             path: path.to_path_buf(),
+            legacy: version < VERSION && read_only,
         })
     }
 
@@ -299,6 +439,7 @@ impl Store {
         Reader {
             conn: &self.conn,
             path: &self.path,
+            legacy: self.legacy,
         }
     }
 }
@@ -310,6 +451,25 @@ pub trait Query {
     /// The database path, for messages.
     fn path(&self) -> &Path;
 
+    /// Whether the database is a read-only one of version 1 or 2.
+    fn legacy(&self) -> bool {
+        false
+    }
+
+    /// The table holding scripts and environments.
+    fn files(&self) -> &'static str {
+        if self.legacy() { "jobs" } else { "job_files" }
+    }
+
+    /// The columns a record is read from.
+    fn record_columns(&self) -> &'static str {
+        if self.legacy() {
+            "rec, NULL"
+        } else {
+            "rec, bin"
+        }
+    }
+
     /// Maps a SQLite error.
     fn err(&self, e: rusqlite::Error) -> Error {
         db_error(self.path(), &e)
@@ -317,29 +477,38 @@ pub trait Query {
 
     /// One job.
     fn get(&self, id: u32) -> Result<Option<JobRow>, Error> {
-        let rec: Option<String> = self
+        let sql = format!("SELECT {} FROM jobs WHERE id = ?1", self.record_columns());
+        let found: Option<(String, Option<Vec<u8>>)> = self
             .conn()
-            .query_row("SELECT rec FROM jobs WHERE id = ?1", [id], |r| r.get(0))
+            .query_row(&sql, [id], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()
             .map_err(|e| self.err(e))?;
-        rec.map(|r| serde_json::from_str(&r).map_err(json_err))
+        found
+            .map(|(rec, bin)| decode(&rec, bin.as_deref()))
             .transpose()
     }
 
     /// Jobs matching a `WHERE` clause, by id.
     fn select(&self, clause: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Vec<JobRow>, Error> {
-        let sql = format!("SELECT rec FROM jobs WHERE {clause} ORDER BY id");
+        let sql = format!(
+            "SELECT {} FROM jobs WHERE {clause} ORDER BY id",
+            self.record_columns()
+        );
         let mut stmt = self.conn().prepare(&sql).map_err(|e| self.err(e))?;
         let mut rows = stmt.query(args).map_err(|e| self.err(e))?;
         let mut out = Vec::new();
-        // Parse each record straight from SQLite's buffer: `squeue` over a
-        // thousand jobs spends most of its time here.
+        // Decode each record straight from SQLite's buffers: `squeue` over
+        // a thousand jobs spends most of its time here.
         while let Some(row) = rows.next().map_err(|e| self.err(e))? {
             let text = row
                 .get_ref(0)
                 .and_then(|v| v.as_str().map_err(Into::into))
                 .map_err(|e| self.err(e))?;
-            out.push(serde_json::from_str(text).map_err(json_err)?);
+            let bin = row
+                .get_ref(1)
+                .and_then(|v| v.as_blob_or_null().map_err(Into::into))
+                .map_err(|e| self.err(e))?;
+            out.push(decode(text, bin)?);
         }
         Ok(out)
     }
@@ -380,7 +549,11 @@ pub trait Query {
     fn environment(&self, id: u32) -> Result<BTreeMap<String, String>, Error> {
         let env: Option<Option<String>> = self
             .conn()
-            .query_row("SELECT env FROM jobs WHERE id = ?1", [id], |r| r.get(0))
+            .query_row(
+                &format!("SELECT env FROM {} WHERE id = ?1", self.files()),
+                [id],
+                |r| r.get(0),
+            )
             .optional()
             .map_err(|e| self.err(e))?;
         match env.flatten() {
@@ -392,9 +565,11 @@ pub trait Query {
     /// The script of a job.
     fn script(&self, id: u32) -> Result<Vec<u8>, Error> {
         self.conn()
-            .query_row("SELECT script FROM jobs WHERE id = ?1", [id], |r| {
-                r.get::<_, Option<Vec<u8>>>(0)
-            })
+            .query_row(
+                &format!("SELECT script FROM {} WHERE id = ?1", self.files()),
+                [id],
+                |r| r.get::<_, Option<Vec<u8>>>(0),
+            )
             .optional()
             .map_err(|e| self.err(e))
             .map(|s| s.flatten().unwrap_or_default())
@@ -405,6 +580,7 @@ pub trait Query {
 pub struct Reader<'a> {
     conn: &'a Connection,
     path: &'a Path,
+    legacy: bool,
 }
 
 impl Query for Reader<'_> {
@@ -413,6 +589,9 @@ impl Query for Reader<'_> {
     }
     fn path(&self) -> &Path {
         self.path
+    }
+    fn legacy(&self) -> bool {
+        self.legacy
     }
 }
 
@@ -445,10 +624,10 @@ impl Tx<'_> {
 
     /// Inserts a new job (with its script, if any).
     pub fn insert(&self, row: &JobRow, script: Option<&[u8]>) -> Result<(), Error> {
-        let (rec, env) = split_environment(row)?;
+        let ((rec, bin), env) = split_environment(row)?;
         self.tx
             .prepare(
-                "INSERT INTO jobs (id, finished, queued, watched, array_job_id, rec, script, env) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                "INSERT INTO jobs (id, finished, queued, watched, array_job_id, rec, bin) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )
             .and_then(|mut s| {
                 s.execute(params![
@@ -458,21 +637,26 @@ impl Tx<'_> {
                     row.watched(),
                     row.array_job_id,
                     rec,
-                    script,
-                    env
+                    bin
                 ])
             })
             .map_err(|e| self.err(e))?;
+        if script.is_some() || env.is_some() {
+            self.tx
+                .prepare("INSERT INTO job_files (id, script, env) VALUES (?1, ?2, ?3)")
+                .and_then(|mut s| s.execute(params![row.id, script, env]))
+                .map_err(|e| self.err(e))?;
+        }
         Ok(())
     }
 
     /// Writes a job's record back.
     pub fn update(&self, row: &JobRow) -> Result<(), Error> {
         // The environment column is written once, at insert.
-        let (rec, _) = split_environment(row)?;
+        let ((rec, bin), _) = split_environment(row)?;
         self.tx
             .prepare(
-                "UPDATE jobs SET finished = ?2, queued = ?3, watched = ?4, rec = ?5 WHERE id = ?1",
+                "UPDATE jobs SET finished = ?2, queued = ?3, watched = ?4, rec = ?5, bin = ?6 WHERE id = ?1",
             )
             .and_then(|mut s| {
                 s.execute(params![
@@ -480,10 +664,145 @@ impl Tx<'_> {
                     row.state.is_finished(),
                     row.queued(),
                     row.watched(),
-                    rec
+                    rec,
+                    bin
                 ])
             })
             .map_err(|e| self.err(e))?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A record as version 2 wrote it: every member, nulls included.
+    const V2_RECORD: &str = r#"{"id":7,"kind":"Batch","array_job_id":null,"array_task_id":null,"array_pending":[],"spec":{"name":"wrap","partition":null,"account":null,"qos":null,"comment":null,"reservation":null,"licenses":null,"wckey":null,"user":"root","uid":0,"gid":0,"submit_dir":"/tmp","submit_host":"vm","work_dir":"/tmp","command":{"Wrap":"true"},"nodes":null,"ntasks":null,"cpus_per_task":null,"ntasks_per_node":null,"ntasks_per_socket":null,"ntasks_per_core":null,"ntasks_per_gpu":null,"mincpus":null,"topology":{"sockets_per_node":null,"cores_per_socket":null,"threads_per_core":null},"core_spec":null,"thread_spec":null,"memory":null,"tmp":null,"gres":null,"gpus":null,"gpus_per_node":null,"gpus_per_task":null,"gpus_per_socket":null,"cpus_per_gpu":null,"constraint":null,"cluster_constraint":null,"nodelist":null,"exclude":null,"sharing":"Default","contiguous":false,"distribution":null,"overcommit":false,"spread_job":false,"use_min_nodes":false,"time_limit":null,"time_min":null,"begin":null,"deadline":null,"priority":null,"nice":null,"hold":true,"dependency":null,"array":null,"requeue":null,"no_kill":false,"signal":null,"mail_type":null,"mail_user":null,"stdout":{"Pattern":[{"Literal":"/tmp/slurm-"},{"Field":{"field":"JobId","width":0}},{"Literal":".out"}]},"stderr":null,"stdin":{"Pattern":[{"Literal":"/dev/null"}]},"open_mode":null,"export":"All","export_file":null,"get_user_env":null,"environment":{},"container":{"image":null,"mounts":[],"workdir":null,"name":null,"env":[],"mount_home":true},"recorded":{}},"partition":"debug","state":"Pending","reason":"JobHeldUser","priority":4294901759,"hold":"User","submit_time":1795891780,"eligible_time":null,"begin_time":null,"start_time":null,"end_time":null,"time_limit":null,"alloc":[],"exit":{"code":0,"signal":0},"restarts":0,"batch_host":null,"supervisor":null,"holder":null,"umask":18,"nice":0,"agents":[],"steps":[],"cancel_requested":false,"waiter_at":null}"#;
+
+    /// Version 2's schema, as it created databases.
+    const V2_SCHEMA: &str = "
+        CREATE TABLE counter (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+        CREATE TABLE jobs (id INTEGER PRIMARY KEY, finished INTEGER NOT NULL,
+            queued INTEGER NOT NULL, watched INTEGER NOT NULL, array_job_id INTEGER,
+            rec TEXT NOT NULL, script BLOB, env TEXT);
+        CREATE INDEX jobs_finished ON jobs (finished, id);
+        CREATE INDEX jobs_queued ON jobs (queued, id);
+        CREATE INDEX jobs_watched ON jobs (watched, id);
+        CREATE INDEX jobs_array ON jobs (array_job_id);
+        INSERT INTO counter (name, value) VALUES ('job_id', 8);
+        PRAGMA user_version = 2;
+    ";
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("sk8-store-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir.join("state.db")
+    }
+
+    fn v2_row() -> JobRow {
+        serde_json::from_str(V2_RECORD).unwrap()
+    }
+
+    #[test]
+    fn records_round_trip_through_both_encodings() {
+        let mut row = v2_row();
+        let mut variants = vec![row.clone()];
+        row.spec.partition = Some("batch".into());
+        row.time_limit = Some(10);
+        row.waiter_at = Some(5);
+        row.array_pending = vec![1, 2, 3];
+        variants.push(row);
+        for row in variants {
+            let (rec, bin) = encode(&row).unwrap();
+            assert!(!rec.contains(":null"), "{rec}");
+            let bin = bin.expect("the binary form reads back whole");
+            assert!(bin.starts_with(&codec::LAYOUT.to_le_bytes()));
+            assert!(bin.len() < rec.len() / 2, "{} vs {}", bin.len(), rec.len());
+            assert_eq!(decode(&rec, Some(&bin)).unwrap(), row);
+            assert_eq!(decode(&rec, None).unwrap(), row, "JSON alone");
+            // Another build's binary form is ignored, not misread.
+            let mut other = bin.clone();
+            other[0] ^= 1;
+            assert_eq!(decode(&rec, Some(&other)).unwrap(), row);
+        }
+    }
+
+    #[test]
+    fn version_2_databases_are_migrated_in_place() {
+        let path = scratch("v2");
+        let old = Connection::open(&path).unwrap();
+        old.execute_batch(V2_SCHEMA).unwrap();
+        old.execute(
+            "INSERT INTO jobs VALUES (7, 0, 0, 0, NULL, ?1, ?2, ?3)",
+            params![V2_RECORD, b"#!/bin/sh\ntrue\n".to_vec(), r#"{"A":"1"}"#],
+        )
+        .unwrap();
+        // A version 1 record kept its environment inside.
+        let mut v1 = v2_row();
+        v1.id = 8;
+        v1.spec.environment.insert("B".into(), "2".into());
+        let v1_text = serde_json::to_string(&v1).unwrap();
+        old.execute(
+            "INSERT INTO jobs VALUES (8, 0, 0, 0, NULL, ?1, NULL, NULL)",
+            params![v1_text],
+        )
+        .unwrap();
+        drop(old);
+
+        let store = Store::open(&path, Duration::from_secs(5)).unwrap();
+        let q = store.read();
+        let version: i64 = q
+            .conn()
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, VERSION);
+        assert_eq!(q.get(7).unwrap(), Some(v2_row()));
+        assert_eq!(q.script(7).unwrap(), b"#!/bin/sh\ntrue\n");
+        assert_eq!(
+            q.environment(7).unwrap().get("A").map(String::as_str),
+            Some("1")
+        );
+        let mut bare = v1.clone();
+        bare.spec.environment.clear();
+        assert_eq!(q.get(8).unwrap(), Some(bare));
+        assert_eq!(
+            q.environment(8).unwrap().get("B").map(String::as_str),
+            Some("2")
+        );
+        assert_eq!(q.unfinished().unwrap().len(), 2);
+        let (rec, bin): (String, Option<Vec<u8>>) = q
+            .conn()
+            .query_row("SELECT rec, bin FROM jobs WHERE id = 7", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        assert!(!rec.contains(":null") && bin.is_some(), "{rec}");
+        drop(store);
+        // Opening again changes nothing.
+        let again = Store::open(&path, Duration::from_secs(5)).unwrap();
+        assert_eq!(again.read().get(7).unwrap(), Some(v2_row()));
+        let _ = std::fs::remove_dir_all(path.parent().unwrap());
+    }
+
+    #[test]
+    fn a_read_only_version_2_database_is_still_read() {
+        use std::os::unix::fs::PermissionsExt;
+        let path = scratch("v2ro");
+        let old = Connection::open(&path).unwrap();
+        old.execute_batch(V2_SCHEMA).unwrap();
+        old.execute(
+            "INSERT INTO jobs VALUES (7, 0, 0, 0, NULL, ?1, ?2, NULL)",
+            params![V2_RECORD, b"echo\n".to_vec()],
+        )
+        .unwrap();
+        drop(old);
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o444)).unwrap();
+        let store = Store::open(&path, Duration::from_secs(5)).unwrap();
+        assert_eq!(store.read().unfinished().unwrap(), vec![v2_row()]);
+        assert_eq!(store.read().script(7).unwrap(), b"echo\n");
+        drop(store);
+        let _ = std::fs::remove_dir_all(path.parent().unwrap());
     }
 }
