@@ -24,7 +24,7 @@ pub const NAMESPACED_RULES: &[(&str, &str, &[&str])] = &[
         "configmaps",
         &["create", "delete", "get", "list", "patch", "update"],
     ),
-    ("", "secrets", &["create", "delete"]),
+    ("", "secrets", &["create", "delete", "get"]),
     ("", "services", &["create", "delete"]),
     ("", "pods", &["create", "delete", "list"]),
     ("kueue.x-k8s.io", "workloads", &["list"]),

@@ -367,7 +367,6 @@ impl KubeBackend {
     ) -> Result<JobObjects> {
         let (stored, script) = sk8_manifest::spec_of(record)
             .map_err(|e| Error::Backend(format!("Kubernetes API: {e}")))?;
-        let spec = spec.unwrap_or(&stored);
         let label = |k: &str| record.labels().get(k).and_then(|v| v.parse::<u32>().ok());
         let id = label(labels::JOB_ID).ok_or_else(|| {
             Error::Backend(format!(
@@ -375,6 +374,18 @@ impl KubeBackend {
                 record.name_any()
             ))
         })?;
+        // The environment lives in the job's Secret, not in its record.
+        let secrets = self.kube.api::<Secret>();
+        let secret_name = names::secret_name(id);
+        let secret = self
+            .kube
+            .call(Retry::Transient, || secrets.get(&secret_name))
+            .await
+            .map_err(kerr)?;
+        let mut spec = spec.cloned().unwrap_or(stored);
+        spec.environment = sk8_manifest::environment_of(&secret)
+            .map_err(|e| Error::Backend(format!("Kubernetes API: {e}")))?;
+        let spec = &spec;
         let array = label(labels::ARRAY_JOB_ID).zip(label(labels::ARRAY_TASK_ID));
         let submit_time = record
             .data

@@ -43,8 +43,17 @@ pub async fn run(listener: std::net::TcpListener, state: Shared, mut stop: onesh
         loop {
             every.tick().await;
             let mut st = lock(&bg);
-            st.collect_garbage();
-            sched::tick(&mut st);
+            // Garbage collection and scheduling depend only on the stored
+            // objects: when none changed since they last ran (their own
+            // writes included), they would find nothing new to do.
+            if st.rv != st.settled_rv {
+                let before = st.rv;
+                st.collect_garbage();
+                sched::tick(&mut st);
+                if st.rv == before {
+                    st.settled_rv = before;
+                }
+            }
             kubelet::tick(&mut st);
         }
     });

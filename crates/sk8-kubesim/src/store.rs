@@ -88,6 +88,9 @@ pub struct State {
     pub root: PathBuf,
     /// The request being served has `dryRun=All`.
     pub dry_run: bool,
+    /// The resourceVersion the scheduler and garbage collector last saw
+    /// settle: nothing they read changed since, so a tick may skip them.
+    pub settled_rv: u64,
     seed: u64,
 }
 
@@ -104,6 +107,7 @@ impl State {
             defs,
             objects: BTreeMap::new(),
             rv: 1000,
+            settled_rv: 0,
             log: VecDeque::new(),
             tx,
             served: Vec::new(),
@@ -230,8 +234,14 @@ impl State {
         name: &str,
         f: impl FnOnce(&mut Value),
     ) -> Option<Value> {
-        let mut obj = self.get(plural, ns, name)?.clone();
+        let old = self.get(plural, ns, name)?;
+        let mut obj = old.clone();
         f(&mut obj);
+        if obj == *old {
+            // No change, no new resourceVersion and no watch event: the
+            // scheduler re-asserts conditions every tick.
+            return Some(obj);
+        }
         Some(self.replace(plural, obj))
     }
 

@@ -34,6 +34,10 @@ pub const DATA_SPEC: &str = "spec";
 pub const DATA_SUBMIT_TIME: &str = "submit-time";
 /// Secret data key: the step token.
 pub const TOKEN_KEY: &str = "token";
+/// The Secret's key holding the job's environment (JSON), kept out of the
+/// record so that listing jobs stays small and the environment (which may
+/// hold credentials) is as private as the token.
+pub const ENVIRONMENT_KEY: &str = "environment";
 /// The job container's name.
 pub const CONTAINER: &str = "job";
 /// Where the batch script is mounted in rank 0's container.

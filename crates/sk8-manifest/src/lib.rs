@@ -16,6 +16,6 @@ mod yaml;
 
 pub use render::{
     JobObjects, MAX_RECORD_BYTES, RenderError, RenderInput, WAIT_COMMAND, container_image,
-    container_mount, partition_of, render, spec_of, time_limit_of, unsupported,
+    container_mount, environment_of, partition_of, render, spec_of, time_limit_of, unsupported,
 };
 pub use shape::{NodeShape, gpu_type, node_shapes};

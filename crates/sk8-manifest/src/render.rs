@@ -159,6 +159,17 @@ pub fn spec_of(record: &ConfigMap) -> Result<(JobSpec, String), StatusError> {
     Ok((spec, get(l::DATA_SCRIPT)?.clone()))
 }
 
+/// The job's environment, from its token Secret (the record holds the spec
+/// without it).
+pub fn environment_of(secret: &Secret) -> Result<BTreeMap<String, String>, StatusError> {
+    let name = secret.metadata.name.clone().unwrap_or_default();
+    let Some(raw) = secret.data.as_ref().and_then(|d| d.get(l::ENVIRONMENT_KEY)) else {
+        return Err(StatusError::Missing(name, l::ENVIRONMENT_KEY.into()));
+    };
+    serde_json::from_slice(&raw.0)
+        .map_err(|e| StatusError::Bad(name, l::ENVIRONMENT_KEY.into(), e.to_string()))
+}
+
 /// The partition a job runs in, checked against the configuration.
 pub fn partition_of(spec: &JobSpec, cfg: &KubeConfig) -> Result<String, RenderError> {
     let p = spec
@@ -281,7 +292,7 @@ pub fn render(input: &RenderInput<'_>, cfg: &KubeConfig) -> Result<JobObjects, R
         .collect::<Result<Vec<_>, _>>()?;
     Ok(JobObjects {
         record,
-        secret: plan.secret(),
+        secret: plan.secret()?,
         service: plan.service(),
         pod_group: plan.pod_group(),
         pods,
@@ -357,7 +368,12 @@ impl Plan<'_> {
     }
 
     fn record(&self) -> Result<ConfigMap, RenderError> {
-        let spec_json = serde_json::to_string(self.input.spec)
+        // The environment goes to the Secret (see `ENVIRONMENT_KEY`).
+        let stored = JobSpec {
+            environment: BTreeMap::new(),
+            ..self.input.spec.clone()
+        };
+        let spec_json = serde_json::to_string(&stored)
             .map_err(|e| RenderError::Invalid(format!("cannot store the job spec: {e}")))?;
         if spec_json.len() + self.input.script.len() > MAX_RECORD_BYTES {
             return Err(RenderError::Invalid(format!(
@@ -383,16 +399,27 @@ impl Plan<'_> {
         })
     }
 
-    fn secret(&self) -> Secret {
-        Secret {
+    fn secret(&self) -> Result<Secret, RenderError> {
+        let env = serde_json::to_vec(&self.input.spec.environment)
+            .map_err(|e| RenderError::Invalid(format!("cannot store the environment: {e}")))?;
+        if env.len() > MAX_RECORD_BYTES {
+            return Err(RenderError::Invalid(format!(
+                "environment too large: {} bytes, the kubernetes backend stores at most {MAX_RECORD_BYTES}",
+                env.len()
+            )));
+        }
+        Ok(Secret {
             metadata: self.meta(&names::secret_name(self.input.job_id), self.labels.clone()),
             type_: Some("Opaque".into()),
-            data: Some(BTreeMap::from([(
-                l::TOKEN_KEY.to_string(),
-                ByteString(self.input.token.as_bytes().to_vec()),
-            )])),
+            data: Some(BTreeMap::from([
+                (
+                    l::TOKEN_KEY.to_string(),
+                    ByteString(self.input.token.as_bytes().to_vec()),
+                ),
+                (l::ENVIRONMENT_KEY.to_string(), ByteString(env)),
+            ])),
             ..Secret::default()
-        }
+        })
     }
 
     fn service(&self) -> Service {

@@ -288,8 +288,12 @@ fn owner_and_round_trip() {
     }
     let g = objs.pod_group.as_ref().unwrap();
     assert_eq!(g["metadata"]["ownerReferences"][0]["uid"], "uid-1");
-    // The record gives back what was rendered.
-    let (back, back_script) = sk8_manifest::spec_of(&objs.record).unwrap();
+    // The record and the Secret give back what was rendered: the spec
+    // without its environment in the record, the environment in the Secret.
+    let (mut back, back_script) = sk8_manifest::spec_of(&objs.record).unwrap();
+    assert!(back.environment.is_empty(), "no environment in the record");
+    assert!(!spec.environment.is_empty(), "the case has an environment");
+    back.environment = sk8_manifest::environment_of(&objs.secret).unwrap();
     assert_eq!(back, spec);
     assert_eq!(back_script, script);
     // The secret holds the token; YAML and Debug do not show it.

@@ -20,6 +20,9 @@ async fn client(sim: &Sim) -> kube::Client {
         .unwrap();
     assert_eq!(cfg.default_namespace, "default");
     let _ = std::fs::remove_dir_all(dir);
+    // When a build compiles two rustls crypto providers (as the workspace's
+    // test builds do), rustls needs to be told which one to use.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     kube::Client::try_from(cfg).unwrap()
 }
 
