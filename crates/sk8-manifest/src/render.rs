@@ -757,6 +757,12 @@ impl Plan<'_> {
             secret: Some(SecretVolumeSource {
                 secret_name: Some(names::secret_name(self.input.job_id)),
                 default_mode: Some(0o400),
+                // Only the token: the environment is in the pod's env already.
+                items: Some(vec![KeyToPath {
+                    key: l::TOKEN_KEY.into(),
+                    path: l::TOKEN_KEY.into(),
+                    mode: None,
+                }]),
                 ..SecretVolumeSource::default()
             }),
             ..Volume::default()
