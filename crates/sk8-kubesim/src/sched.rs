@@ -312,6 +312,12 @@ fn place_all(nodes: &mut [NodeInfo], pods: &[Value]) -> Result<Vec<String>, Stri
             .push(pod.clone());
         out.push(nodes[i].name.clone());
     }
+    // Later groups of the same pass see these pods (anti-affinity).
+    for (pod, name) in pods.iter().zip(&out) {
+        if let Some(n) = nodes.iter_mut().find(|n| n.name == *name) {
+            n.pods.push((ns_of(pod).to_owned(), pod.clone()));
+        }
+    }
     Ok(out)
 }
 
@@ -356,6 +362,20 @@ fn bind(st: &mut State, pod: &Value, node: &str) {
 }
 
 fn unschedulable(st: &mut State, pod: &Value, reason: &str, message: &str) {
+    let already = pod
+        .pointer("/status/conditions")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .any(|c| {
+            c.get("type").and_then(Value::as_str) == Some("PodScheduled")
+                && c.get("status").and_then(Value::as_str) == Some("False")
+                && c.get("reason").and_then(Value::as_str) == Some(reason)
+                && c.get("message").and_then(Value::as_str) == Some(message)
+        });
+    if already {
+        return;
+    }
     let now = now_rfc3339();
     st.modify("pods", ns_of(pod), name_of(pod), |p| {
         let cond = json!({"type": "PodScheduled", "status": "False", "reason": reason, "message": message,
@@ -471,6 +491,9 @@ fn kueue(st: &mut State) {
             .or_default()
             .push(pod);
     }
+    // One view of the nodes for the whole pass, kept current as groups are
+    // placed (place_all subtracts what it binds and undoes a failed try).
+    let mut view = nodes(st);
     for ((ns, wl), pods) in groups {
         let total = pods[0]
             .pointer("/metadata/annotations")
@@ -500,9 +523,8 @@ fn kueue(st: &mut State) {
                     "status": {"conditions": []}}),
             );
         }
-        let mut ns_nodes = nodes(st);
         let now = now_rfc3339();
-        match place_all(&mut ns_nodes, &pods) {
+        match place_all(&mut view, &pods) {
             Ok(names) => {
                 st.modify("workloads", &ns, &wl, |w| {
                     let conds = &mut w["status"]["conditions"];
@@ -518,7 +540,7 @@ fn kueue(st: &mut State) {
                 }
             }
             Err(msg) => {
-                let why = shortfall(&nodes(st), &pods);
+                let why = shortfall(&view, &pods);
                 let message = format!("couldn't assign flavors to pod set main: {why}");
                 st.modify("workloads", &ns, &wl, |w| {
                     set_condition(
