@@ -186,6 +186,20 @@ impl Cluster {
         (code, body)
     }
 
+    /// Creates a Kueue LocalQueue in the job namespace, as an admin would.
+    fn local_queue(&self, name: &str) {
+        let queue = serde_json::json!({
+            "apiVersion": "kueue.x-k8s.io/v1beta1", "kind": "LocalQueue",
+            "metadata": {"name": name}, "spec": {"clusterQueue": "sk8"},
+        });
+        let (code, body) = self.http(
+            "POST",
+            "/apis/kueue.x-k8s.io/v1beta1/namespaces/default/localqueues",
+            Some(&queue),
+        );
+        assert_eq!(code, 201, "{body}");
+    }
+
     /// The container log of a pod.
     fn log(&self, pod: &str) -> String {
         let (code, body) = self.http(
@@ -455,16 +469,7 @@ fn doctor_names_what_is_missing_and_passes_when_nothing_is() {
         vec![gpu_node("gpu-0")],
         "agent_image = \"sk8/agent:1\"\n",
     );
-    let queue = serde_json::json!({
-        "apiVersion": "kueue.x-k8s.io/v1beta1", "kind": "LocalQueue",
-        "metadata": {"name": "default"}, "spec": {"clusterQueue": "sk8"},
-    });
-    let (code, body) = ok.http(
-        "POST",
-        "/apis/kueue.x-k8s.io/v1beta1/namespaces/default/localqueues",
-        Some(&queue),
-    );
-    assert_eq!(code, 201, "{body}");
+    ok.local_queue("default");
     let kueue_config = serde_json::json!({
         "apiVersion": "v1", "kind": "ConfigMap",
         "metadata": {"name": "kueue-manager-config", "namespace": "kueue-system"},
@@ -509,16 +514,7 @@ fn init_writes_a_config_from_the_cluster() {
     let mut a10 = gpu_node("gpu-0");
     a10.gpu_product = Some("NVIDIA-A10G".to_string());
     let c = Cluster::start(SimProvider::Kueue, vec![a10], "");
-    let queue = serde_json::json!({
-        "apiVersion": "kueue.x-k8s.io/v1beta1", "kind": "LocalQueue",
-        "metadata": {"name": "gpu"}, "spec": {"clusterQueue": "sk8"},
-    });
-    let (code, body) = c.http(
-        "POST",
-        "/apis/kueue.x-k8s.io/v1beta1/namespaces/default/localqueues",
-        Some(&queue),
-    );
-    assert_eq!(code, 201, "{body}");
+    c.local_queue("gpu");
     let out = c.path("written.toml");
     let arg = format!("--output={}", out.display());
     let p = c.run("sk8", &["init", &arg]);
