@@ -52,6 +52,15 @@ impl Cluster {
         )
     }
 
+    /// One 4-CPU node, the provider named in the config as well.
+    fn one_node(provider: SimProvider) -> Self {
+        Self::start(
+            provider,
+            vec![SimNode::new("node-0", 4, 8192)],
+            &format!("gang = \"{provider}\"\n"),
+        )
+    }
+
     fn with(cfg: SimConfig, kube_toml: &str) -> Self {
         let sim = Sim::start(cfg).expect("the simulator starts");
         let dir = TempDir::new("kube").expect("a scratch dir");
@@ -227,11 +236,7 @@ fn dechunk(mut s: &str) -> String {
 
 #[test]
 fn single_node_script_runs_to_completion_with_its_slurm_environment() {
-    let c = Cluster::start(
-        SimProvider::Kueue,
-        vec![SimNode::new("node-0", 4, 8192)],
-        "gang = \"kueue\"\n",
-    );
+    let c = Cluster::one_node(SimProvider::Kueue);
     let script = c.write(
         "hello.sh",
         "#!/bin/sh\n#SBATCH -J hello -t 5\n\
@@ -272,11 +277,7 @@ fn single_node_script_runs_to_completion_with_its_slurm_environment() {
 
 #[test]
 fn failing_script_ends_failed_with_its_exit_code() {
-    let c = Cluster::start(
-        SimProvider::None,
-        vec![SimNode::new("node-0", 4, 8192)],
-        "gang = \"none\"\n",
-    );
+    let c = Cluster::one_node(SimProvider::None);
     let script = c.write("fail.sh", "#!/bin/sh\necho oops >&2\nexit 3\n");
     let p = c.run("sbatch", &["--wait", &script]);
     assert_eq!(
@@ -536,11 +537,7 @@ fn init_writes_a_config_from_the_cluster() {
 
 #[test]
 fn refusals_and_api_failures_leave_nothing_behind() {
-    let c = Cluster::start(
-        SimProvider::None,
-        vec![SimNode::new("node-0", 4, 8192)],
-        "gang = \"none\"\n",
-    );
+    let c = Cluster::one_node(SimProvider::None);
     let script = c.write("job.sh", "#!/bin/sh\ntrue\n");
     let p = c.run("sbatch", &["--dependency=afterok:1", &script]);
     assert_eq!(p.code, 1);
@@ -748,11 +745,7 @@ fn granted_by_deploy() -> BTreeSet<(String, String, String)> {
 
 #[test]
 fn held_jobs_have_no_pods_until_released_and_users_come_from_the_cluster() {
-    let c = Cluster::start(
-        SimProvider::Kueue,
-        vec![SimNode::new("node-0", 4, 8192)],
-        "gang = \"kueue\"\n",
-    );
+    let c = Cluster::one_node(SimProvider::Kueue);
     let script = c.write("held.sh", "#!/bin/sh\n#SBATCH -J held -t 3\nsleep 300\n");
     let id = c.submit(&["--hold", &script]);
     let q = c.run("squeue", &["-h", "-o", "%i %j %u %t %r %l"]);

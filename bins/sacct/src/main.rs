@@ -3,7 +3,6 @@
 
 use std::io::Write;
 use std::process::ExitCode;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use sk8_backend::{JobFilter, JobInfo};
 use sk8_cli::{args, backend, fail};
@@ -14,6 +13,8 @@ use sk8_opts::error::EXIT_ERROR;
 use sk8_opts::query::{Q, SACCT, getopt_failure, lookup_user, parse};
 use sk8_opts::{Failure, Line};
 
+use sk8_cli::unix_now;
+use sk8_opts::query::split_list;
 fn main() -> ExitCode {
     let (argv0, args) = args();
     match run(&argv0, &args) {
@@ -40,7 +41,7 @@ fn run(argv0: &str, args: &[String]) -> Result<ExitCode, Failure> {
         println!("Usage: sacct [options]\n\tUse --help for help");
         return Ok(ExitCode::SUCCESS);
     }
-    let now = now();
+    let now = unix_now();
     let bad_time = |s: &str| Failure {
         lines: vec![Line::bare(format!(
             "Invalid time specification (pos=0): {s}"
@@ -103,10 +104,10 @@ fn run(argv0: &str, args: &[String]) -> Result<ExitCode, Failure> {
         }
     }
     if let Some(list) = p.last(Q::Name) {
-        filter.names = split(list);
+        filter.names = split_list(list);
     }
     if let Some(list) = p.last(Q::Partition) {
-        filter.partitions = split(list);
+        filter.partitions = split_list(list);
     }
     if let Some(list) = p.last(Q::States) {
         match parse_states(list) {
@@ -210,19 +211,6 @@ fn parse_time(s: &str, now: i64) -> Option<i64> {
         }
     };
     Some(day_start + secs)
-}
-
-fn split(list: &str) -> Vec<String> {
-    list.split(',')
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect()
-}
-
-fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
 }
 
 #[cfg(test)]

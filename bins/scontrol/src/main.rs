@@ -5,7 +5,6 @@
 
 use std::io::Write;
 use std::process::ExitCode;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use sk8_backend::{Backend, JobFilter, JobInfo, JobRef, JobUpdate};
 use sk8_cli::{args, backend};
@@ -16,6 +15,7 @@ use sk8_opts::query::{Q, SCONTROL, getopt_failure, parse};
 /// How long a finished job stays listed (Slurm's `MinJobAge` default).
 const MIN_JOB_AGE: i64 = 300;
 
+use sk8_cli::print_out;
 fn main() -> ExitCode {
     let (argv0, args) = args();
     let p = match parse(SCONTROL, &args, false) {
@@ -78,9 +78,7 @@ fn with_backend(f: impl FnOnce(&dyn Backend) -> ExitCode) -> ExitCode {
 
 fn context(be: &dyn Backend) -> Context {
     Context {
-        now: SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs() as i64),
+        now: sk8_cli::unix_now(),
         // sk8 reads no time zone database: times print in UTC.
         utc_offset: 0,
         groups: sk8_opts::query::group_names(
@@ -88,10 +86,6 @@ fn context(be: &dyn Backend) -> Context {
         ),
         cluster: be.cluster(),
     }
-}
-
-fn print(text: &str) {
-    let _ = std::io::stdout().lock().write_all(text.as_bytes());
 }
 
 /// `show job|node|partition [NAME]`.
@@ -131,14 +125,14 @@ fn show_cmd(
             Err(e) => return fail("slurm_load_jobs error", e),
         };
         if json {
-            print(&sk8_format::json::jobs_text(&jobs, &ctx));
+            print_out(&sk8_format::json::jobs_text(&jobs, &ctx));
             return ExitCode::SUCCESS;
         }
         if jobs.is_empty() {
             if name.is_some() {
                 return fail("slurm_load_jobs error", sk8_backend::Error::InvalidJobId);
             }
-            print("No jobs in the system\n");
+            print_out("No jobs in the system\n");
             return ExitCode::SUCCESS;
         }
         // The controller lists the newest job first.
@@ -146,7 +140,7 @@ fn show_cmd(
         for j in jobs.iter().rev() {
             out.push_str(&sk8_format::scontrol::show_job(j, &ctx, one_liner));
         }
-        print(&out);
+        print_out(&out);
         return ExitCode::SUCCESS;
     }
     if is_word(what, "nodes", 1) {
@@ -164,14 +158,14 @@ fn show_cmd(
                     println!("Node {w} not found");
                     return ExitCode::from(1);
                 }
-                None => print("No nodes in the system\n"),
+                None => print_out("No nodes in the system\n"),
             }
         }
         let out: String = picked
             .iter()
             .map(|n| sk8_format::scontrol::show_node(n, &ctx, one_liner))
             .collect();
-        print(&out);
+        print_out(&out);
         return ExitCode::SUCCESS;
     }
     if is_word(what, "partitions", 1) {
@@ -189,14 +183,14 @@ fn show_cmd(
                     println!("Partition {w} not found");
                     return ExitCode::from(1);
                 }
-                None => print("No partitions in the system\n"),
+                None => print_out("No partitions in the system\n"),
             }
         }
         let out: String = picked
             .iter()
             .map(|p| sk8_format::scontrol::show_partition(p, &nodes, one_liner))
             .collect();
-        print(&out);
+        print_out(&out);
         return ExitCode::SUCCESS;
     }
     eprintln!("invalid entity: {what} for keyword: show");

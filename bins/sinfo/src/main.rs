@@ -1,9 +1,8 @@
 //! `sinfo`: partitions and nodes, in Slurm 22.05's layouts, from any
 //! backend.
 
-use std::io::Write;
 use std::process::ExitCode;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use sk8_cli::{args, backend, fail};
 use sk8_format::Context;
@@ -15,6 +14,8 @@ use sk8_opts::query::{Q, SINFO, getopt_failure, parse};
 /// The states `-t` accepts, as sinfo lists them after a bad one.
 const VALID_STATES: &str = "unknown,down,idle,allocated,?,mixed,future,drain,drained,draining,no_respond,reserved,perfctrs,cloud,completing,powering_down,powered_down,power_down,powering_up,fail,maint,reboot,reboot^,unknown";
 
+use sk8_cli::print_out;
+use sk8_cli::unix_now;
 fn main() -> ExitCode {
     let (argv0, args) = args();
     match run(&argv0, &args) {
@@ -33,11 +34,11 @@ fn run(argv0: &str, args: &[String]) -> Result<ExitCode, Failure> {
         )));
     }
     if p.has(Q::Version) {
-        print(sk8_opts::VERSION_LINE);
+        print_out(sk8_opts::VERSION_LINE);
         return Ok(ExitCode::SUCCESS);
     }
     if p.has(Q::Help) || p.has(Q::Usage) {
-        print(
+        print_out(
             "Usage: sinfo [-abdelNRrsTv] [-i seconds] [-t states] [-p partition] [-n nodes]\n             [-S fields] [-o format] [-O Format] [--federation] [--local] [--sibling]\n",
         );
         return Ok(ExitCode::SUCCESS);
@@ -99,7 +100,7 @@ fn run(argv0: &str, args: &[String]) -> Result<ExitCode, Failure> {
     let no_header = p.has(Q::NoHeader);
     let be = backend()?;
     let mut ctx = Context {
-        now: now(),
+        now: unix_now(),
         // sk8 reads no time zone database: times print in UTC.
         utc_offset: 0,
         groups: Vec::new(),
@@ -109,7 +110,7 @@ fn run(argv0: &str, args: &[String]) -> Result<ExitCode, Failure> {
         let nodes = be.nodes().map_err(|e| err(e.to_string()))?;
         let mut out = String::new();
         if p.has(Q::Json) {
-            print(&sk8_format::json::nodes_text(&nodes));
+            print_out(&sk8_format::json::nodes_text(&nodes));
             return Ok(ExitCode::SUCCESS);
         }
         let parts = be.partitions().map_err(|e| err(e.to_string()))?;
@@ -120,25 +121,15 @@ fn run(argv0: &str, args: &[String]) -> Result<ExitCode, Failure> {
         out.push_str(&render(&format, &parts, &nodes, &filter, &ctx, no_header));
         match iterate {
             None => {
-                print(&out);
+                print_out(&out);
                 return Ok(ExitCode::SUCCESS);
             }
             Some(secs) => {
                 out.push('\n');
-                print(&out);
+                print_out(&out);
                 std::thread::sleep(Duration::from_secs(secs));
-                ctx.now = now();
+                ctx.now = unix_now();
             }
         }
     }
-}
-
-fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
-}
-
-fn print(text: &str) {
-    let _ = std::io::stdout().lock().write_all(text.as_bytes());
 }

@@ -1,8 +1,6 @@
 //! `sk8 render script.sh [sbatch options]`: the objects `sbatch` would create
 //! on Kubernetes, as YAML, creating nothing.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use sk8_cli::{RealHost, context};
 use sk8_manifest::config::{KubeConfig, Provider};
 use sk8_manifest::{RenderInput, render, unsupported};
@@ -41,9 +39,7 @@ pub fn run(args: &[String]) -> Result<String, String> {
     let cfg = sk8_kube::load_config().map_err(|e| e.to_string())?;
     let (provider, namespace, note) = where_it_goes(&cfg, req.provider);
     let script = String::from_utf8_lossy(&submission.script);
-    let submit_time = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
+    let submit_time = sk8_cli::unix_now();
     let array = spec
         .array
         .as_ref()

@@ -1,9 +1,8 @@
 //! `squeue`: the jobs in the queue, in Slurm 22.05's formats, from any
 //! backend.
 
-use std::io::Write;
 use std::process::ExitCode;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use sk8_backend::{Backend, JobFilter, JobInfo};
 use sk8_cli::{args, backend, fail};
@@ -20,6 +19,9 @@ const MIN_JOB_AGE: i64 = 300;
 /// Every state `-t` accepts, as squeue lists them after a bad one.
 const VALID_STATES: &str = "PENDING,RUNNING,SUSPENDED,COMPLETED,CANCELLED,FAILED,TIMEOUT,NODE_FAIL,PREEMPTED,BOOT_FAIL,DEADLINE,OUT_OF_MEMORY,COMPLETING,CONFIGURING,RESIZING,RESV_DEL_HOLD,REQUEUED,REQUEUE_FED,REQUEUE_HOLD,REVOKED,SIGNALING,SPECIAL_EXIT,STAGE_OUT,STOPPED";
 
+use sk8_cli::print_out;
+use sk8_cli::unix_now;
+use sk8_opts::query::split_list;
 fn main() -> ExitCode {
     let (argv0, args) = args();
     match run(&argv0, &args) {
@@ -51,11 +53,11 @@ fn run(argv0: &str, args: &[String]) -> Result<ExitCode, Failure> {
         ));
     }
     if p.has(Q::Version) {
-        print(sk8_opts::VERSION_LINE);
+        print_out(sk8_opts::VERSION_LINE);
         return Ok(ExitCode::SUCCESS);
     }
     if p.has(Q::Help) || p.has(Q::Usage) {
-        print(
+        print_out(
             "Usage: squeue [-A account] [--clusters names] [-i seconds] [--job jobid]\n              [-n name] [-o format] [-p partitions] [--qos qos]\n              [--reservation reservation] [--sort fields] [--start]\n              [--step step_id] [-t states] [-u user_name] [--usage]\n              [-L licenses] [-w nodes] [--federation] [--local] [--sibling]\n              [-ahjlrsv]\n",
         );
         return Ok(ExitCode::SUCCESS);
@@ -63,7 +65,7 @@ fn run(argv0: &str, args: &[String]) -> Result<ExitCode, Failure> {
     let be = backend()?;
     let req = request(&p, be.as_ref())?;
     let mut ctx = Context {
-        now: now(),
+        now: unix_now(),
         // sk8 reads no time zone database: times print in UTC.
         utc_offset: 0,
         groups: group_names(&std::fs::read_to_string("/etc/group").unwrap_or_default()),
@@ -84,7 +86,7 @@ fn run(argv0: &str, args: &[String]) -> Result<ExitCode, Failure> {
                 0
             }
             Err(line) => {
-                print(&out);
+                print_out(&out);
                 out.clear();
                 eprintln!("{line}");
                 1
@@ -92,14 +94,14 @@ fn run(argv0: &str, args: &[String]) -> Result<ExitCode, Failure> {
         };
         match req.iterate {
             None => {
-                print(&out);
+                print_out(&out);
                 return Ok(ExitCode::from(code));
             }
             Some(secs) => {
                 out.push('\n');
-                print(&out);
+                print_out(&out);
                 std::thread::sleep(Duration::from_secs(secs));
-                ctx.now = now();
+                ctx.now = unix_now();
             }
         }
     }
@@ -214,14 +216,14 @@ fn request(p: &sk8_opts::query::Parsed, be: &dyn Backend) -> Result<Request, Fai
         no_user = filter.users.is_empty();
     }
     if let Some(list) = p.last(Q::Name) {
-        filter.names = split(list);
+        filter.names = split_list(list);
     }
     if let Some(list) = p
         .last(Q::Partition)
         .map(str::to_owned)
         .or_else(|| env("SQUEUE_PARTITION"))
     {
-        filter.partitions = split(&list);
+        filter.partitions = split_list(&list);
     }
     if let Some(list) = p.last(Q::Nodes) {
         let known: Vec<String> = be
@@ -363,21 +365,4 @@ fn only_named_tasks<'a>(
         }
     }
     out
-}
-
-fn split(list: &str) -> Vec<String> {
-    list.split(',')
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect()
-}
-
-fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
-}
-
-fn print(text: &str) {
-    let _ = std::io::stdout().lock().write_all(text.as_bytes());
 }

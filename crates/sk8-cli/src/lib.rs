@@ -101,6 +101,19 @@ pub fn short_hostname() -> String {
     name.split('.').next().unwrap_or(name).to_string()
 }
 
+/// The current time in Unix seconds (0 before 1970, which no clock here says).
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// Writes `text` to standard output as is (a closed pipe is not an error:
+/// `squeue | head` must not complain).
+pub fn print_out(text: &str) {
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+}
+
 /// Prints `failure` on standard error as program `prog` and returns its exit code.
 pub fn fail(prog: &str, failure: &Failure) -> ExitCode {
     let mut err = std::io::stderr().lock();

@@ -423,6 +423,14 @@ pub fn getopt_failure(e: &GetoptError, argv0: &str, hint_for: Option<&str>) -> F
     }
 }
 
+/// The items of a comma-separated option value (`-n a,b`), empty ones dropped.
+pub fn split_list(list: &str) -> Vec<String> {
+    list.split(',')
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
 /// The user a `-u` item names, from the text of `/etc/passwd`: a name, or
 /// a numeric uid. Returns (name, uid).
 pub fn lookup_user(passwd: &str, who: &str) -> Option<(String, u32)> {
