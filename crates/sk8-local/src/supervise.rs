@@ -134,6 +134,20 @@ fn stamp() -> String {
         .unwrap_or_default()
 }
 
+/// The process group `pid` leads, when it is a child of one of `agents`
+/// and leads its own group (`stat` is its `/proc/PID/stat`). A child that
+/// does not lead a group is the agent's helper (its `kill(1)` run), in the
+/// agent's group and the supervisor's: signalling that group would end the
+/// supervisor itself.
+fn step_group(pid: u32, stat: &str, agents: &[u32]) -> Option<u32> {
+    let rest = &stat[stat.rfind(')')? + 1..];
+    // Fields after the name: state, ppid, pgrp.
+    let mut f = rest.split_whitespace().skip(1);
+    let ppid: u32 = f.next()?.parse().ok()?;
+    let pgrp: u32 = f.next()?.parse().ok()?;
+    (agents.contains(&ppid) && pgrp == pid).then_some(pgrp)
+}
+
 impl Supervisor {
     fn new(backend: LocalBackend, row: JobRow) -> Result<Self> {
         let dir = control::job_dir(backend.home(), row.id);
@@ -418,8 +432,8 @@ impl Supervisor {
         }
     }
 
-    /// The process groups of the job's step tasks (children of its agents,
-    /// other than the batch script).
+    /// The process groups of the job's step tasks (see [`step_group`]),
+    /// other than the batch script's.
     fn step_groups(&self) -> Vec<u32> {
         let agents: Vec<u32> = self.agents.iter().map(|a| a.child.id()).collect();
         let mut groups = Vec::new();
@@ -440,19 +454,10 @@ impl Supervisor {
             let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
                 continue;
             };
-            let Some(rest) = stat.rfind(')').map(|i| &stat[i + 1..]) else {
-                continue;
-            };
-            let f: Vec<&str> = rest.split_whitespace().collect();
-            // Fields after the name: state, ppid, pgrp.
-            let (Some(ppid), Some(pgrp)) = (
-                f.get(1).and_then(|s| s.parse::<u32>().ok()),
-                f.get(2).and_then(|s| s.parse::<u32>().ok()),
-            ) else {
-                continue;
-            };
-            if agents.contains(&ppid) && !groups.contains(&pgrp) {
-                groups.push(pgrp);
+            if let Some(g) = step_group(pid, &stat, &agents)
+                && !groups.contains(&g)
+            {
+                groups.push(g);
             }
         }
         groups
@@ -792,5 +797,26 @@ impl Supervisor {
         for name in ["ctl", "token", "slurm_script"] {
             let _ = std::fs::remove_file(self.dir.join(name));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::step_group;
+
+    #[test]
+    fn only_group_leading_children_of_agents_are_steps() {
+        let agents = [100, 200];
+        // A task the agent started in its own group.
+        assert_eq!(
+            step_group(300, "300 (python) S 100 300 300", &agents),
+            Some(300)
+        );
+        // The agent's `kill` helper, still in the agent's (and supervisor's) group.
+        assert_eq!(step_group(301, "301 (kill) R 200 50 50", &agents), None);
+        // Not a child of an agent; a name with spaces and parentheses.
+        assert_eq!(step_group(302, "302 (a) b) S 7 302 302", &agents), None);
+        assert_eq!(step_group(303, "303 (x) S 100 303 303", &[]), None);
+        assert_eq!(step_group(304, "garbage", &agents), None);
     }
 }
