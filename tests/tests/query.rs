@@ -1,6 +1,6 @@
 //! squeue, sinfo, scancel, scontrol and sacct side by side with the
 //! reference Slurm: the same situations on both (completed, failed,
-//! cancelled, running, an array partly running, pending behind them, held,
+//! cancelled, timed out, running, an array partly running, pending behind them, held,
 //! a dependency waiting), the same command lines, outputs compared after
 //! normalising job ids, times and the reference's other sessions' jobs.
 //!
@@ -108,8 +108,12 @@ impl Side {
 
     /// Waits until `squeue -h -o %T -j ids` prints exactly `want` states.
     fn wait_states(&self, ids: &str, want: &[&str]) -> bool {
+        self.wait_states_for(ids, want, Duration::from_secs(40))
+    }
+
+    fn wait_states_for(&self, ids: &str, want: &[&str], limit: Duration) -> bool {
         let begun = Instant::now();
-        while begun.elapsed() < Duration::from_secs(40) {
+        while begun.elapsed() < limit {
             let out = self.run("squeue", &["-h", "-t", "all", "-o", "%T", "-j", ids]);
             let got: Vec<&str> = out.stdout.lines().collect();
             if got == want {
@@ -237,8 +241,15 @@ nodes = ["vm"]
 max_time = "2-00:00:00"
 "#;
 
-/// The situations, created in the same order on a side.
-fn scenario(side: &mut Side) -> Option<Vec<String>> {
+/// The job that runs into its one-minute time limit, submitted on both
+/// sides before the rest so that the two minutes overlap.
+fn start_timeout(side: &mut Side) -> String {
+    side.submit(&["-J", "qto", "-t", "1", "--wrap", "sleep 300"])
+}
+
+/// The situations, created in the same order on a side, after
+/// [`start_timeout`].
+fn scenario(side: &mut Side, to: String) -> Option<Vec<String>> {
     let ok = side.submit(&["-J", "qok", "--wrap", "true"]);
     let fail = side.submit(&["-J", "qfail", "--wrap", "exit 3"]);
     let can = side.submit(&["-J", "qcan", "--hold", "--wrap", "true"]);
@@ -251,6 +262,11 @@ fn scenario(side: &mut Side) -> Option<Vec<String>> {
         &["COMPLETED", "FAILED", "CANCELLED"],
     ) {
         eprintln!("SKIPPED: {}: the finished jobs did not finish", side.name);
+        return None;
+    }
+    // Slurm notices an exceeded limit on its periodic check: allow for it.
+    if !side.wait_states_for(&to, &["TIMEOUT"], Duration::from_secs(200)) {
+        eprintln!("SKIPPED: {}: the time limit did not end {to}", side.name);
         return None;
     }
     let run = side.submit(&["-J", "qrun", "--wrap", "sleep 300"]);
@@ -269,7 +285,7 @@ fn scenario(side: &mut Side) -> Option<Vec<String>> {
         eprintln!("SKIPPED: {}: the node is busy with other jobs", side.name);
         return None;
     }
-    Some(vec![ok, fail, can, run, arr, pend, held, dep])
+    Some(vec![ok, fail, can, to, run, arr, pend, held, dep])
 }
 
 /// Cancels every job of a side when dropped.
@@ -288,10 +304,10 @@ impl Drop for Cleanup<'_> {
 type Case = (&'static str, Vec<String>, Vec<(&'static str, String)>);
 
 fn cases(ids: &[String]) -> Vec<Case> {
-    let [ok, fail, can, run, arr, pend, held, dep] = ids else {
-        panic!("eight jobs")
+    let [ok, fail, can, to, run, arr, pend, held, dep] = ids else {
+        panic!("nine jobs")
     };
-    let finished = format!("{ok},{fail},{can}");
+    let finished = format!("{ok},{fail},{can},{to}");
     let mut c: Vec<Case> = Vec::new();
     let mut add = |label: &'static str, cmd: &str, args: &[&str]| {
         let mut v = vec![cmd.to_owned()];
@@ -305,6 +321,12 @@ fn cases(ids: &[String]) -> Vec<Case> {
     add("squeue -t PD", "squeue", &["-t", "PD"]);
     add("squeue -t R,PD", "squeue", &["-t", "r,pd"]);
     add("squeue -t CD,F,CA", "squeue", &["-t", "CD,F,CA"]);
+    add("squeue -t TO", "squeue", &["-t", "TIMEOUT", "-l"]);
+    add(
+        "squeue -j timeout",
+        "squeue",
+        &["-j", to, "-o", "%i %t %T %r %l"],
+    );
     add("squeue -u root", "squeue", &["-u", "root"]);
     add("squeue --me", "squeue", &["--me"]);
     add("squeue -n", "squeue", &["-n", "qpend,qheld"]);
@@ -323,7 +345,13 @@ fn cases(ids: &[String]) -> Vec<Case> {
     add("squeue -r", "squeue", &["-r"]);
     add("squeue -S i", "squeue", &["-S", "i"]);
     add("squeue -S -t,j", "squeue", &["-S", "-t,j"]);
-    add("squeue -S j", "squeue", &["-S", "j"]);
+    // Distinct names: ties are broken by the expected start times that
+    // Slurm's backfill pass sets every 30 s (or has not set yet).
+    add(
+        "squeue -S j",
+        "squeue",
+        &["-S", "j", "-n", "qrun,qpend,qheld,qdep"],
+    );
     add("squeue --start", "squeue", &["--start"]);
     add("squeue -o %i %j %T %r", "squeue", &["-o", "%i %j %T %r"]);
     add("squeue -o widths", "squeue", &["-o", "%.10i %.5P %10j %t"]);
@@ -645,9 +673,11 @@ fn query_commands_match_the_reference() {
     let digits = next.to_string().len() as u32;
     move_counter(&home, 10u64.pow(digits - 1) * 5);
 
-    let ref_ids = scenario(&mut reference);
+    let ref_to = start_timeout(&mut reference);
+    let our_to = start_timeout(&mut ours);
+    let ref_ids = scenario(&mut reference, ref_to);
     let _c1 = Cleanup(&reference);
-    let our_ids = scenario(&mut ours);
+    let our_ids = scenario(&mut ours, our_to);
     let _c2 = Cleanup(&ours);
     let (Some(ref_ids), Some(our_ids)) = (ref_ids, our_ids) else {
         return;

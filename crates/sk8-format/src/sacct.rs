@@ -256,6 +256,9 @@ pub fn value(name: &str, row: Row<'_>, ctx: &Context) -> String {
                 "ElapsedRaw" => used.to_string(),
                 "Eligible" => stamp(j.eligible_time),
                 "End" => stamp(j.end_time),
+                // slurmdbd records a time-out before the batch script's
+                // status arrives (scontrol shows that status, sacct 0:0).
+                "ExitCode" if j.state == JobState::Timeout => "0:0".to_owned(),
                 "ExitCode" => exit(j.exit),
                 "GID" => spec.gid.to_string(),
                 "Group" => ctx.group_name(spec.gid),

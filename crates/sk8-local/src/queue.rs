@@ -50,6 +50,7 @@ pub(crate) fn finish(row: &mut JobRow, state: JobState, exit: ExitStatus, now: i
     row.end_time = Some(now);
     row.reason = match state {
         JobState::NodeFail => "NodeDown".into(),
+        JobState::Timeout => "TimeLimit".into(),
         JobState::Failed if exit.code != 0 || exit.signal != 0 => "NonZeroExitCode".into(),
         _ => "None".into(),
     };

@@ -560,6 +560,7 @@ fn time_limit_ends_the_job_timeout() {
     let id = lab.submit(&["--time=1", &script]);
     let j = lab.wait_finished(id);
     assert_eq!(j.state, JobState::Timeout);
+    assert_eq!(j.reason, "TimeLimit");
     let out = lab.read(&format!("slurm-{id}.out"));
     assert!(
         out.starts_with(&format!(

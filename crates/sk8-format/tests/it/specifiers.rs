@@ -352,6 +352,22 @@ fn sacct_fields_widths_and_modes() {
         );
     }
     assert_eq!(sacct::rows(&jobs, true).len(), 1);
+    // A time-out: the script's status on its batch step, 0:0 on the job
+    // (slurmdbd records the end before the status arrives).
+    let mut timed_out = jobs[0].clone();
+    timed_out.state = JobState::Timeout;
+    timed_out.exit = timed_out.steps[0].exit;
+    let rows = sacct::rows(std::slice::from_ref(&timed_out), false);
+    assert_eq!(
+        sacct::render(
+            &cols,
+            &rows,
+            &sacct::Mode::Parsable2("|".to_owned()),
+            &ctx(),
+            false
+        ),
+        "JobID|State|ExitCode\n120_3|TIMEOUT|0:0\n120_3.batch|CANCELLED|0:15\n"
+    );
 }
 
 proptest::proptest! {
