@@ -42,10 +42,6 @@ const KNOWN: &[(&str, &str)] = &[
     ("sacct -X -j", "Account: no associations locally"),
     ("sacct -j", "Account: no associations locally"),
     ("sacct -n -X", "Account: no associations locally"),
-    (
-        "squeue after scancel arr_3",
-        "the local backend cancels the whole pending array record for one task",
-    ),
 ];
 
 struct Side {

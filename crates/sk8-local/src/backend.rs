@@ -466,6 +466,32 @@ impl LocalBackend {
     }
 
     /// Writes `f`'s changes to the records `r` names, then runs a pass.
+    /// `scancel 12_3` of a task still in its array's pending record (with
+    /// others): Slurm takes the task out of the record and keeps no record
+    /// of it. True when that happened.
+    fn drop_pending_task(&self, r: JobRef) -> SResult<bool> {
+        let Some(t) = r.task else { return Ok(false) };
+        let now = now();
+        let (dropped, outcome) = self.store().write(|tx| {
+            queue::reap(tx, now)?;
+            let mut dropped = false;
+            for mut row in self.resolve(tx, r).unwrap_or_default() {
+                if row.state == JobState::Pending
+                    && row.array_pending.len() > 1
+                    && row.array_pending.contains(&t)
+                {
+                    row.array_pending.retain(|&p| p != t);
+                    tx.update(&row)?;
+                    dropped = true;
+                }
+            }
+            let o = queue::pass(tx, &self.cfg, now)?;
+            Ok((dropped, o))
+        })?;
+        self.after(outcome);
+        Ok(dropped)
+    }
+
     fn modify(
         &self,
         r: JobRef,
@@ -476,6 +502,28 @@ impl LocalBackend {
             queue::reap(tx, now)?;
             let mut rows = self.resolve(tx, r)?;
             for row in &mut rows {
+                // One task of an array's pending record: split it off under
+                // a new id first, as Slurm does, so that the other tasks are
+                // left as they were.
+                if let Some(t) = r.task.filter(|t| row.array_pending.contains(t)) {
+                    if row.array_pending.len() > 1 {
+                        row.array_pending.retain(|&p| p != t);
+                        tx.update(row)?;
+                        let mut task = row.clone();
+                        task.id = tx.next_id()?;
+                        task.array_task_id = Some(t);
+                        task.array_pending.clear();
+                        f(&mut task)?;
+                        tx.insert(&task, None)?;
+                        *row = task;
+                        continue;
+                    }
+                    row.array_pending.clear();
+                    row.array_task_id = Some(t);
+                    f(row)?;
+                    tx.update(row)?;
+                    continue;
+                }
                 if f(row)? {
                     tx.update(row)?;
                 }
@@ -716,6 +764,9 @@ impl Backend for LocalBackend {
 
     fn signal(&self, job: JobRef, signal: Option<i32>, scope: SignalScope) -> SResult<()> {
         let cancel = signal.is_none();
+        if cancel && self.drop_pending_task(job)? {
+            return Ok(());
+        }
         let now = now();
         let mut running = Vec::new();
         let mut cancelled = false;

@@ -550,6 +550,70 @@ fn allocate_then_release() {
 }
 
 #[test]
+fn one_task_of_a_pending_array() {
+    let lab = Lab::new("tasks", ONE_NODE);
+    let ok = lab.script("ok.sh", "true\n");
+    let a = lab.submit(&["--hold", "--array=1-4", "-o", "/dev/null", &ok]);
+    let task = |t| JobRef {
+        id: a,
+        task: Some(t),
+    };
+    let records = || {
+        let mut v: Vec<(Option<u32>, Option<String>, JobState)> = lab
+            .backend
+            .history(&JobFilter {
+                ids: vec![JobRef::job(a)],
+                ..JobFilter::default()
+            })
+            .unwrap()
+            .into_iter()
+            .map(|j| {
+                let arr = j.array.unwrap();
+                (arr.task_id, arr.pending, j.state)
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    // scancel 12_2: the task leaves the pending record, with no record of
+    // its own (as slurmctld clears its bit).
+    lab.backend
+        .signal(task(2), None, sk8_backend::SignalScope::default())
+        .unwrap();
+    assert_eq!(
+        records(),
+        vec![(None, Some("1,3-4".to_owned()), JobState::Pending)]
+    );
+    // scontrol release 12_3: split off under a new id, the others stay held.
+    lab.backend.release_hold(task(3)).unwrap();
+    let split = lab.backend.job(task(3)).unwrap();
+    assert_ne!(split.id, a);
+    assert_eq!(lab.wait_finished(split.id).state, JobState::Completed);
+    assert_eq!(
+        records(),
+        vec![
+            (None, Some("1,4".to_owned()), JobState::Pending),
+            (Some(3), None, JobState::Completed)
+        ]
+    );
+    assert_eq!(lab.job(a).reason, "JobHeldUser");
+    // Cancelling the last two: the record itself ends CANCELLED, as its
+    // last task.
+    for t in [1, 4] {
+        lab.backend
+            .signal(task(t), None, sk8_backend::SignalScope::default())
+            .unwrap();
+    }
+    assert_eq!(
+        records(),
+        vec![
+            (Some(3), None, JobState::Completed),
+            (Some(4), None, JobState::Cancelled)
+        ]
+    );
+}
+
+#[test]
 fn time_limit_ends_the_job_timeout() {
     // --time has minute granularity: this test takes a little over one.
     let lab = Lab::new("timeout", ONE_NODE);
