@@ -35,10 +35,6 @@ const KNOWN: &[(&str, &str)] = &[
         "scontrol show node vm",
         "Arch, OS, Version, CPULoad, FreeMem, boot times: the local backend does not know them",
     ),
-    (
-        "scontrol hold running",
-        "Slurm accepts holding a running job; the local backend refuses",
-    ),
     ("sacct -X -j", "Account: no associations locally"),
     ("sacct -j", "Account: no associations locally"),
     ("sacct -n -X", "Account: no associations locally"),

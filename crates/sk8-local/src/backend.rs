@@ -817,15 +817,15 @@ impl Backend for LocalBackend {
         Ok(())
     }
 
+    /// As slurmctld: a running job can be held too (its priority drops to
+    /// 0, and a requeue leaves it held); a finished one cannot.
     fn hold(&self, job: JobRef, user: bool) -> SResult<()> {
         self.modify(job, |row| {
-            if row.state != JobState::Pending {
-                return Err(sk8_backend::Error::Invalid(
-                    "Job is no longer pending execution".into(),
-                ));
+            if row.state.is_finished() {
+                return Err(sk8_backend::Error::AlreadyDone);
             }
             row.hold = Some(if user { Hold::User } else { Hold::Admin });
-            row.reason = if user { "JobHeldUser" } else { "JobHeldAdmin" }.into();
+            row.reason = queue::held_reason(row.hold).into();
             Ok(true)
         })?;
         Ok(())
@@ -833,12 +833,16 @@ impl Backend for LocalBackend {
 
     fn release_hold(&self, job: JobRef) -> SResult<()> {
         self.modify(job, |row| {
-            if row.state != JobState::Pending {
-                return Err(sk8_backend::Error::Invalid(
-                    "Job is no longer pending execution".into(),
-                ));
+            if row.state.is_finished() {
+                return Err(sk8_backend::Error::AlreadyDone);
             }
-            Ok(row.hold.take().is_some())
+            if row.hold.take().is_none() {
+                return Ok(false);
+            }
+            if row.state.is_active() {
+                row.reason = "None".into();
+            }
+            Ok(true)
         })?;
         Ok(())
     }

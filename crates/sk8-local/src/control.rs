@@ -7,6 +7,9 @@ use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+/// How long a just-started supervisor may take to bind its socket.
+const SUPERVISOR_START: Duration = Duration::from_secs(5);
+
 /// What a backend call asks a supervisor to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Msg {
@@ -87,8 +90,26 @@ pub fn socket_path(home: &Path, id: u32) -> PathBuf {
 }
 
 /// Sends `msg` to the job's supervisor and waits for its answer.
+///
+/// A job is recorded as running before its supervisor has bound the
+/// socket: a missing or refusing socket is tried again for a few seconds.
 pub fn send(home: &Path, id: u32, msg: Msg) -> std::io::Result<()> {
-    let mut stream = UnixStream::connect(socket_path(home, id))?;
+    let path = socket_path(home, id);
+    let begun = std::time::Instant::now();
+    let mut stream = loop {
+        match UnixStream::connect(&path) {
+            Ok(s) => break s,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::NotFound | std::io::ErrorKind::ConnectionRefused
+                ) && begun.elapsed() < SUPERVISOR_START =>
+            {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err(e) => return Err(e),
+        }
+    };
     stream.set_read_timeout(Some(Duration::from_secs(10)))?;
     stream.write_all(format!("{}\n", msg.to_line()).as_bytes())?;
     let mut answer = String::new();

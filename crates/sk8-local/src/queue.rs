@@ -74,7 +74,12 @@ pub(crate) fn finish(row: &mut JobRow, state: JobState, exit: ExitStatus, now: i
 /// Puts a job back in the queue (`scontrol requeue`, `--requeue` on node failure).
 pub(crate) fn requeue(row: &mut JobRow, now: i64) {
     row.state = JobState::Pending;
-    row.reason = "BeginTime".into();
+    row.reason = if row.hold.is_some() {
+        held_reason(row.hold)
+    } else {
+        "BeginTime"
+    }
+    .into();
     row.restarts += 1;
     row.start_time = None;
     row.end_time = None;
@@ -85,6 +90,14 @@ pub(crate) fn requeue(row: &mut JobRow, now: i64) {
     row.exit = ExitStatus::default();
     row.cancel_requested = false;
     row.eligible_time = Some(now);
+}
+
+/// Slurm's reason for a held job.
+pub(crate) fn held_reason(hold: Option<Hold>) -> &'static str {
+    match hold {
+        Some(Hold::Admin) => "JobHeldAdmin",
+        _ => "JobHeldUser",
+    }
 }
 
 /// Whether a running job's supervisor is gone.
@@ -192,10 +205,8 @@ pub(crate) fn pass(tx: &Tx<'_>, cfg: &Config, now: i64) -> Result<Outcome> {
     for (row, dirty) in pending.values_mut() {
         let mut wake = None;
         let blocked: Option<String> = (|| {
-            match row.hold {
-                Some(Hold::User) => return Some("JobHeldUser".into()),
-                Some(Hold::Admin) => return Some("JobHeldAdmin".into()),
-                None => {}
+            if row.hold.is_some() {
+                return Some(held_reason(row.hold).into());
             }
             if let Some(b) = row.begin_time.filter(|&b| b > now) {
                 wake = Some(b);

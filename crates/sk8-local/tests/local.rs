@@ -614,6 +614,33 @@ fn one_task_of_a_pending_array() {
 }
 
 #[test]
+fn holding_a_running_job_keeps_it_held_through_a_requeue() {
+    let lab = Lab::new("holdrun", ONE_NODE);
+    let long = lab.script("long.sh", "sleep 300\n");
+    let id = lab.submit(&["-o", "/dev/null", &long]);
+    lab.wait_state(id, |s| s == JobState::Running);
+    lab.backend.hold(JobRef::job(id), true).unwrap();
+    let j = lab.job(id);
+    assert_eq!(
+        (j.state, j.reason.as_str(), j.priority),
+        (JobState::Running, "JobHeldUser", 0)
+    );
+    lab.backend.requeue(JobRef::job(id)).unwrap();
+    let j = lab.wait_state(id, |s| s == JobState::Pending);
+    assert_eq!(j.reason, "JobHeldUser");
+    lab.backend.release_hold(JobRef::job(id)).unwrap();
+    lab.wait_state(id, |s| s == JobState::Running);
+    lab.backend
+        .signal(JobRef::job(id), None, sk8_backend::SignalScope::default())
+        .unwrap();
+    assert_eq!(lab.wait_finished(id).state, JobState::Cancelled);
+    assert_eq!(
+        lab.backend.hold(JobRef::job(id), true),
+        Err(sk8_backend::Error::AlreadyDone)
+    );
+}
+
+#[test]
 fn time_limit_ends_the_job_timeout() {
     // --time has minute granularity: this test takes a little over one.
     let lab = Lab::new("timeout", ONE_NODE);
