@@ -603,6 +603,39 @@ fn refusals_and_api_failures_leave_nothing_behind() {
 }
 
 #[test]
+fn concurrent_sbatch_under_injected_conflicts_get_distinct_dense_ids() {
+    let c = Cluster::one_node(SimProvider::None);
+    // Some writes of the counter lose as if another writer had won, on
+    // top of the real conflicts between the processes.
+    c.sim.inject(Fault {
+        verb: "update".to_string(),
+        resource: "configmaps".to_string(),
+        status: 409,
+        times: 3,
+        after: 1,
+    });
+    let script = c.write("job.sh", "#!/bin/sh\ntrue\n");
+    const N: u32 = 6;
+    let ids: BTreeSet<u32> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..N)
+            .map(|_| s.spawn(|| c.submit(&["--hold", &script])))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a submitter"))
+            .collect()
+    });
+    assert_eq!(ids, (1..=N).collect::<BTreeSet<u32>>());
+    let records = c
+        .sim
+        .objects("configmaps")
+        .iter()
+        .filter(|o| o["metadata"]["labels"]["sk8.dev/job-id"].is_string())
+        .count();
+    assert_eq!(records, N as usize);
+}
+
+#[test]
 fn sinfo_reads_nodes_states_and_gpus() {
     let mut cordoned = SimNode::new("n-cordoned", 4, 8192);
     cordoned.unschedulable = true;
