@@ -465,17 +465,19 @@ impl LocalBackend {
         })
     }
 
-    /// Writes `f`'s changes to the records `r` names, then runs a pass.
     /// `scancel 12_3` of a task still in its array's pending record (with
     /// others): Slurm takes the task out of the record and keeps no record
     /// of it. True when that happened.
     fn drop_pending_task(&self, r: JobRef) -> SResult<bool> {
         let Some(t) = r.task else { return Ok(false) };
-        let now = now();
-        let (dropped, outcome) = self.store().write(|tx| {
-            queue::reap(tx, now)?;
+        Ok(self.write_pass(|tx| {
+            // A reference that names nothing is reported by the caller's
+            // own resolve.
+            let Ok(rows) = self.resolve(tx, r) else {
+                return Ok(false);
+            };
             let mut dropped = false;
-            for mut row in self.resolve(tx, r).unwrap_or_default() {
+            for mut row in rows {
                 if row.state == JobState::Pending
                     && row.array_pending.len() > 1
                     && row.array_pending.contains(&t)
@@ -485,21 +487,17 @@ impl LocalBackend {
                     dropped = true;
                 }
             }
-            let o = queue::pass(tx, &self.cfg, now)?;
-            Ok((dropped, o))
-        })?;
-        self.after(outcome);
-        Ok(dropped)
+            Ok(dropped)
+        })?)
     }
 
+    /// Writes `f`'s changes to the records `r` names, then runs a pass.
     fn modify(
         &self,
         r: JobRef,
         mut f: impl FnMut(&mut JobRow) -> SResult<bool>,
     ) -> SResult<Vec<JobRow>> {
-        let now = now();
-        let (rows, outcome) = self.store().write(|tx| {
-            queue::reap(tx, now)?;
+        Ok(self.write_pass(|tx| {
             let mut rows = self.resolve(tx, r)?;
             for row in &mut rows {
                 // One task of an array's pending record: split it off under
@@ -528,11 +526,8 @@ impl LocalBackend {
                     tx.update(row)?;
                 }
             }
-            let o = queue::pass(tx, &self.cfg, now)?;
-            Ok((rows, o))
-        })?;
-        self.after(outcome);
-        Ok(rows)
+            Ok(rows)
+        })?)
     }
 }
 
