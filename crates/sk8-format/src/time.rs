@@ -167,8 +167,9 @@ pub fn stamp_or(t: Option<i64>, utc_offset: i32, none: &str) -> String {
     }
 }
 
-/// The date line atop `squeue -l` and `sinfo -l` (`ctime` without its
-/// newline: `Sat Nov 28 16:19:45 2026`).
+/// The date line atop `squeue -l` and `sinfo -l`: Slurm's `slurm_ctime2`,
+/// strftime's `%a %b %d %T %Y`, so the day is zero-padded
+/// (`Wed Dec 02 01:26:04 2026`), unlike libc's `ctime` (`Dec  2`).
 pub fn ctime(unix: i64, utc_offset: i32) -> String {
     const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
     const MONTHS: [&str; 12] = [
@@ -179,7 +180,7 @@ pub fn ctime(unix: i64, utc_offset: i32) -> String {
     let secs = local.rem_euclid(86400);
     let (y, mo, d) = civil_from_days(days);
     format!(
-        "{} {} {d:2} {:02}:{:02}:{:02} {y}",
+        "{} {} {d:02} {:02}:{:02}:{:02} {y}",
         DAYS[days.rem_euclid(7) as usize],
         MONTHS[(mo - 1) as usize],
         secs / 3600,
@@ -254,7 +255,10 @@ mod tests {
             "2026-11-28T16:48:49"
         );
         assert_eq!(ctime(t, 0), "Sat Nov 28 15:48:49 2026");
-        assert_eq!(ctime(0, 0), "Thu Jan  1 00:00:00 1970");
+        assert_eq!(ctime(0, 0), "Thu Jan 01 00:00:00 1970");
+        // A single-digit day is zero-padded, as squeue -l and sinfo -l print
+        // it on the first nine days of a month (2026-12-02T01:26:04Z).
+        assert_eq!(ctime(1_796_174_764, 0), "Wed Dec 02 01:26:04 2026");
         assert_eq!(stamp_or(None, 0, "Unknown"), "Unknown");
         assert_eq!(stamp_or(Some(0), 0, "N/A"), "N/A");
     }
