@@ -73,7 +73,7 @@ pub struct ArrayRange {
     /// Last index (at least `first`; may be skipped by the step).
     pub last: u32,
     /// The step, when written (`:2`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub step: Option<u32>,
 }
 
@@ -97,7 +97,7 @@ impl fmt::Display for ArrayRange {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ArraySpec {
     ranges: Vec<ArrayRange>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     throttle: Option<u32>,
 }
 

@@ -72,7 +72,7 @@ pub enum GresError {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Gres {
     name: String,
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "type", default)]
     kind: Option<String>,
     count: u64,
 }
@@ -280,7 +280,7 @@ impl fmt::Display for GresList {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct GpuCount {
     /// The GPU type (`h100`), if one was asked for.
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "type", default)]
     pub kind: Option<String>,
     /// How many.
     pub count: u64,

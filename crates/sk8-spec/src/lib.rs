@@ -4,6 +4,11 @@
 //! that renders it back in the form Slurm prints, so that
 //! `x.to_string().parse() == Ok(x)`. Parsers never name the option they serve:
 //! `sk8-opts` adds the flag to the message, as Slurm's setters do.
+//!
+//! Serialized, every field is written, `None` too (no
+//! `skip_serializing_if`): sk8-local caches job records in postcard, whose
+//! fields go by position, so a skipped field would shift every one after it.
+//! Fields added later take `#[serde(default)]` so that older JSON still reads.
 
 pub mod array;
 pub mod begin;
