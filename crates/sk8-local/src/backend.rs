@@ -14,6 +14,7 @@ use sk8_spec::{JobSpec, TimeLimit};
 
 use crate::config::{Config, PartitionConf};
 use crate::control::{self, Msg};
+use crate::private;
 use crate::procs::{self, ProcId};
 use crate::queue::{self, Outcome};
 use crate::sched::{self, Request};
@@ -66,11 +67,7 @@ pub(crate) fn our_exe(var: &str, name: &str) -> PathBuf {
 }
 
 fn mkdir_private(dir: &Path) -> Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
+    private::dir(dir)
         .map_err(|e| Error::Host(format!("local state: cannot create {}: {e}", dir.display())))
 }
 
@@ -193,9 +190,10 @@ impl LocalBackend {
             }
             Ok(())
         });
-        let _ = std::fs::write(
-            control::job_dir(&self.home, id).join("launch-error"),
-            format!("{why}\n"),
+        let _ = private::write(
+            &control::job_dir(&self.home, id).join("launch-error"),
+            format!("{why}\n").as_bytes(),
+            private::FILE,
         );
     }
 

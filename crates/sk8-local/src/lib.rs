@@ -79,6 +79,7 @@
 pub mod codec;
 pub mod config;
 pub mod deps;
+pub mod private;
 pub mod procs;
 pub mod sched;
 pub mod store;

@@ -92,7 +92,7 @@ pub fn send_signal(pid: u32, signal: i32, group: bool) -> bool {
 }
 
 /// Starts `exe args` detached with `SK8_HOME=home`: its own process group,
-/// standard input from `/dev/null`, output appended to `log`. A thread
+/// standard input from `/dev/null`, output appended to `log` (0600). A thread
 /// reaps it, so a long-lived caller collects no zombies.
 pub fn spawn_detached(
     exe: &Path,
@@ -101,10 +101,7 @@ pub fn spawn_detached(
     home: &Path,
 ) -> std::io::Result<u32> {
     use std::os::unix::process::CommandExt;
-    let out = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(log)?;
+    let out = crate::private::append(log)?;
     let err = out.try_clone()?;
     let mut child = Command::new(exe)
         .args(args)

@@ -6,7 +6,7 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{IpAddr, Ipv4Addr};
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, RecvTimeoutError};
@@ -111,18 +111,7 @@ fn random_token() -> Result<String> {
 }
 
 fn write_private(path: &Path, data: &[u8], mode: u32) -> Result<()> {
-    let _ = std::fs::remove_file(path);
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(mode)
-        .open(path)
-        .map_err(host_err("cannot write the job's files"))?;
-    f.write_all(data)
-        .map_err(host_err("cannot write the job's files"))?;
-    // The mode given at creation is filtered by the umask; set it exactly.
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
-        .map_err(host_err("cannot write the job's files"))
+    crate::private::write(path, data, mode).map_err(host_err("cannot write the job's files"))
 }
 
 /// Slurm's local time stamp (`2024-01-02T03:04:05`), from `date`.
@@ -158,6 +147,10 @@ impl Supervisor {
         let _ = std::fs::remove_file(&sock);
         let listener =
             UnixListener::bind(&sock).map_err(host_err("cannot bind the control socket"))?;
+        // Its mode comes from the umask; the job directory (0700) already
+        // keeps others out, the socket's own mode says so too.
+        std::fs::set_permissions(&sock, std::fs::Permissions::from_mode(crate::private::FILE))
+            .map_err(host_err("cannot bind the control socket"))?;
         let tx = sender.clone();
         std::thread::spawn(move || {
             for conn in listener.incoming() {
@@ -197,11 +190,17 @@ impl Supervisor {
 
     fn start_agents(&mut self) -> Result<()> {
         self.token = random_token()?;
-        write_private(&self.token_path(), self.token.as_bytes(), 0o600)?;
+        write_private(
+            &self.token_path(),
+            self.token.as_bytes(),
+            crate::private::FILE,
+        )?;
         let exe = our_exe("SK8_AGENT_EXE", "sk8-agent");
         let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
         for a in &self.row.alloc {
             let log = self.dir.join(format!("agent-{}.log", a.node));
+            // The agent appends to its log; created here, it is private.
+            drop(crate::private::append(&log).map_err(host_err("cannot create the agent's log"))?);
             let handle = sk8_step::spawn_agent(
                 &exe,
                 &a.node,
@@ -323,7 +322,7 @@ impl Supervisor {
             .environment(self.row.script_id())?;
         // slurmd's name for the copy, which scripts see in `$0`.
         let script_path = self.dir.join("slurm_script");
-        write_private(&script_path, &script, 0o700)?;
+        write_private(&script_path, &script, crate::private::DIR)?;
         let alloc = self.allocation();
         let mut req = JobRequest::from_spec(&spec);
         req.environment = environment;
