@@ -6,7 +6,10 @@
 //! - **State**: `$SK8_HOME/state.db` (WAL, busy timeout, `BEGIN IMMEDIATE`
 //!   for every write). Job ids come from a counter row bumped in the same
 //!   transaction that inserts the job, so concurrent submissions never
-//!   collide and a job is inserted whole or not at all.
+//!   collide and a job is inserted whole or not at all; a commit returns
+//!   once it is on disk (one sync of the WAL). An empty or damaged
+//!   database is an error naming it, never replaced. Everything under
+//!   `$SK8_HOME` is 0600 (directories 0700), whatever the umask.
 //! - **Scheduling pass** (`queue.rs`, over the pure `sched.rs` and
 //!   `deps.rs`): on every submission and whenever a job ends, by whoever
 //!   ends it. Pending jobs by priority then id; all-or-nothing placement of
@@ -76,7 +79,6 @@
 //! the `sk8` and `sk8-agent` binaries (default: beside the running
 //! executable, then `PATH`).
 
-pub mod codec;
 pub mod config;
 pub mod deps;
 pub mod private;

@@ -1,18 +1,28 @@
 //! The state database: `$SK8_HOME/state.db` (SQLite, WAL). One row per job
 //! (or started array task) with its record as JSON beside the columns the
-//! queries need; ids from a counter row bumped in the inserting transaction.
+//! queries need, and a postcard copy of it that queries decode faster
+//! ([`RECORD_VERSION`]); ids from a counter row bumped in the inserting
+//! transaction.
+//!
+//! Every commit is on disk before it returns (`synchronous = FULL`: one
+//! sync of the WAL), so a job whose id was printed survives a crash of the
+//! machine. The database is created whole under another name and linked
+//! into place, so an empty or damaged `state.db` can only be damage: it is
+//! an error that names the file, never replaced by a new database that
+//! would reuse job ids. Its files are 0600 (see [`crate::private`]).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use rusqlite::config::DbConfig;
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, Transaction, params};
 use serde::{Deserialize, Serialize};
 use sk8_backend::{ExitStatus, JobState, StepInfo};
 use sk8_spec::JobSpec;
 
 use crate::Error;
-use crate::codec;
+use crate::private;
 use crate::sched::NodeAlloc;
 
 /// What created the job.
@@ -136,16 +146,58 @@ pub struct Store {
     /// A read-only database of version 1 or 2 (which cannot be upgraded):
     /// scripts and environments in `jobs`, no binary records.
     legacy: bool,
+    /// A read-only database of version 3, whose cached records are in a
+    /// format this build does not read.
+    uncached: bool,
+    /// The WAL did not exist when this process opened the database: the
+    /// first commit syncs the directory that holds its name.
+    new_wal: bool,
+    /// This process committed a write.
+    wrote: bool,
+}
+
+/// The WAL's size from which a process that wrote checkpoints it into the
+/// database and empties it as it closes (about ten submissions' worth).
+/// Each process that opens the database first reads the whole WAL (SQLite
+/// rebuilds its index when no other connection is open), so it must stay
+/// short; emptying it at every close would cost every command two syncs.
+const WAL_CHECKPOINT_BYTES: u64 = 512 * 1024;
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        let long = std::fs::metadata(beside(&self.path, "-wal"))
+            .is_ok_and(|m| m.len() >= WAL_CHECKPOINT_BYTES);
+        if self.wrote && long {
+            // After the commits (durable already) and the replies: never
+            // wait for readers or writers, someone else will do it then.
+            let _ = self.conn.busy_timeout(Duration::ZERO);
+            let _ = self
+                .conn
+                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+        }
+    }
 }
 
 /// The schema's version (`PRAGMA user_version`): 1 kept the script in the
 /// job's row, 2 added the environment beside it, 3 moved both to
-/// `job_files` so that the rows queries scan stay small.
-const VERSION: i64 = 3;
+/// `job_files` so that the rows queries scan stay small, 4 caches records
+/// in postcard under [`RECORD_VERSION`] (kept in `meta`).
+const VERSION: i64 = 4;
+
+/// The layout of the cached binary records: postcard of [`JobRow`], whose
+/// fields go by position and carry no names. Bump it whenever a field of
+/// `JobRow`, of `JobSpec` or of any type inside them is added, removed,
+/// reordered or changes its type (`record_layout_is_pinned_to_its_version`
+/// fails until it is bumped). Opening a database whose cache is older
+/// re-encodes it in place; until then (a read-only database, another
+/// build's process) records are read from their JSON, which stays the
+/// record of truth.
+pub const RECORD_VERSION: u32 = 1;
 
 const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS counter (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS jobs (
+CREATE TABLE counter (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE jobs (
     id INTEGER PRIMARY KEY,
     finished INTEGER NOT NULL,
     queued INTEGER NOT NULL,
@@ -154,13 +206,13 @@ CREATE TABLE IF NOT EXISTS jobs (
     rec TEXT NOT NULL,
     bin BLOB
 );
-CREATE TABLE IF NOT EXISTS job_files (id INTEGER PRIMARY KEY, script BLOB, env TEXT);
-CREATE INDEX IF NOT EXISTS jobs_finished ON jobs (finished, id);
-CREATE INDEX IF NOT EXISTS jobs_queued ON jobs (queued, id);
-CREATE INDEX IF NOT EXISTS jobs_watched ON jobs (watched, id);
-CREATE INDEX IF NOT EXISTS jobs_array ON jobs (array_job_id);
-INSERT OR IGNORE INTO counter (name, value) VALUES ('job_id', 0);
-PRAGMA user_version = 3;
+CREATE TABLE job_files (id INTEGER PRIMARY KEY, script BLOB, env TEXT);
+CREATE INDEX jobs_finished ON jobs (finished, id);
+CREATE INDEX jobs_queued ON jobs (queued, id);
+CREATE INDEX jobs_watched ON jobs (watched, id);
+CREATE INDEX jobs_array ON jobs (array_job_id);
+INSERT INTO counter (name, value) VALUES ('job_id', 0);
+PRAGMA user_version = 4;
 ";
 
 /// Version 2 to 3, first half: the new tables, which
@@ -189,11 +241,18 @@ CREATE INDEX jobs_array ON jobs (array_job_id);
 PRAGMA user_version = 3;
 ";
 
+/// Version 3 to 4: the cache's version (its records, in a format keyed by
+/// a hash of the sources, are re-encoded by [`Store::refresh_cache`]).
+const MIGRATE_4: &str = "
+CREATE TABLE meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+PRAGMA user_version = 4;
+";
+
 /// A record as stored: JSON without its null members, which read back as
 /// `None` (under half the text of a typical record), unless leaving them
-/// out would change what is read back; and beside it the same record in the
-/// binary [`codec`] (several times faster to decode), tagged with this
-/// build's [`codec::LAYOUT`], when it reads back whole.
+/// out would change what is read back; and beside it the same record in
+/// postcard (several times faster to decode) behind [`RECORD_VERSION`],
+/// when it reads back whole.
 pub(crate) fn encode(row: &JobRow) -> Result<(String, Option<Vec<u8>>), Error> {
     let mut value = serde_json::to_value(row).map_err(json_err)?;
     drop_nulls(&mut value);
@@ -203,24 +262,31 @@ pub(crate) fn encode(row: &JobRow) -> Result<(String, Option<Vec<u8>>), Error> {
     } else {
         serde_json::to_string(row).map_err(json_err)?
     };
-    let bin = codec::to_vec(row)
-        .ok()
-        .filter(|b| codec::from_slice::<JobRow>(b).is_ok_and(|back| back == *row))
-        .map(|b| {
-            let mut tagged = codec::LAYOUT.to_le_bytes().to_vec();
-            tagged.extend_from_slice(&b);
-            tagged
-        });
-    Ok((rec, bin))
+    Ok((rec, encode_bin(row)))
 }
 
-/// Decodes a record: its binary form when this build wrote it, else its
-/// JSON.
+/// The cached form: [`RECORD_VERSION`] (4 bytes, little-endian), then the
+/// record in postcard; none when it would not read back whole.
+fn encode_bin(row: &JobRow) -> Option<Vec<u8>> {
+    let tagged = postcard::to_extend(row, RECORD_VERSION.to_le_bytes().to_vec()).ok()?;
+    decode_bin(&tagged)
+        .is_some_and(|back| back == *row)
+        .then_some(tagged)
+}
+
+/// A cached record of this [`RECORD_VERSION`].
+fn decode_bin(bin: &[u8]) -> Option<JobRow> {
+    let body = bin.strip_prefix(&RECORD_VERSION.to_le_bytes()[..])?;
+    match postcard::take_from_bytes::<JobRow>(body) {
+        Ok((row, [])) => Some(row),
+        _ => None,
+    }
+}
+
+/// Decodes a record: its cached form when of this [`RECORD_VERSION`], else
+/// its JSON.
 fn decode(rec: &str, bin: Option<&[u8]>) -> Result<JobRow, Error> {
-    if let Some(row) = bin
-        .and_then(|b| b.strip_prefix(&codec::LAYOUT.to_le_bytes()[..]))
-        .and_then(|b| codec::from_slice(b).ok())
-    {
+    if let Some(row) = bin.and_then(decode_bin) {
         return Ok(row);
     }
     serde_json::from_str(rec).map_err(json_err)
@@ -260,6 +326,18 @@ fn split_environment(row: &JobRow) -> Result<Split, Error> {
     Ok((rec, env))
 }
 
+/// What to do about a state database that cannot be used: sk8 never
+/// replaces one, since the job ids and the history are in it.
+const DAMAGED_HINT: &str = "(hint: sk8 does not replace it, so that no job id is reused and no history lost: restore it from a backup, or move it aside with its -wal and -shm files to start a new history)";
+
+/// A state database that cannot be used, `why` in a few words.
+fn damaged(path: &Path, why: &str) -> Error {
+    Error::Db(format!(
+        "local state: `{}` {why}\n{DAMAGED_HINT}",
+        path.display()
+    ))
+}
+
 /// Turns SQLite's failures into the message users see.
 pub fn db_error(path: &Path, e: &rusqlite::Error) -> Error {
     let p = path.display();
@@ -272,7 +350,7 @@ pub fn db_error(path: &Path, e: &rusqlite::Error) -> Error {
         Some(ErrorCode::ReadOnly) => format!("local state: database is read-only ({p})"),
         Some(ErrorCode::CannotOpen) => format!("local state: cannot open {p}: {e}"),
         Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase) => {
-            format!("local state: database is damaged ({p}): {e}")
+            return damaged(path, &format!("is damaged: {e}"));
         }
         _ => format!("local state: {e} ({p})"),
     };
@@ -283,21 +361,33 @@ fn json_err(e: serde_json::Error) -> Error {
     Error::Db(format!("local state: unreadable job record: {e}"))
 }
 
+/// The file beside the database with `suffix` (`-wal`, `-shm`).
+fn beside(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
 impl Store {
-    /// Creates the schema (version 0) or brings an older one to
-    /// [`VERSION`], deciding inside the write transaction.
+    /// Brings a database of an older version to [`VERSION`], deciding
+    /// inside the write transaction (another process may have done it).
     fn set_up(conn: &Connection) -> rusqlite::Result<()> {
-        conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.execute_batch("BEGIN IMMEDIATE")?;
         let done = conn
             .query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))
-            .and_then(|version| match version {
-                0 => conn.execute_batch(SCHEMA),
-                1 => conn
-                    .execute_batch("ALTER TABLE jobs ADD COLUMN env TEXT")
-                    .and_then(|()| Self::migrate_to_3(conn)),
-                2 => Self::migrate_to_3(conn),
-                _ => Ok(()),
+            .and_then(|version| {
+                match version {
+                    1 => conn
+                        .execute_batch("ALTER TABLE jobs ADD COLUMN env TEXT")
+                        .and_then(|()| Self::migrate_to_3(conn))?,
+                    2 => Self::migrate_to_3(conn)?,
+                    _ => {}
+                }
+                if (1..VERSION).contains(&version) {
+                    conn.execute_batch(MIGRATE_4)?;
+                    Self::refresh_cache(conn)?;
+                }
+                Ok(())
             })
             .and_then(|()| conn.execute_batch("COMMIT"));
         if done.is_err() {
@@ -353,18 +443,130 @@ impl Store {
         conn.execute_batch(MIGRATE_3_END)
     }
 
-    /// Opens (creating when needed) the database at `path`. A file without
-    /// write permission is opened read-only, so reads work and writes fail
-    /// cleanly even for root.
+    /// Re-encodes every cached record from its JSON in this
+    /// [`RECORD_VERSION`] (none for a record this build cannot read), and
+    /// records the version; inside the caller's write transaction.
+    fn refresh_cache(conn: &Connection) -> rusqlite::Result<()> {
+        let mut fresh = Vec::new();
+        {
+            let mut read = conn.prepare("SELECT id, rec FROM jobs")?;
+            let mut rows = read.query([])?;
+            while let Some(r) = rows.next()? {
+                let bin = serde_json::from_str::<JobRow>(r.get_ref(1)?.as_str()?)
+                    .ok()
+                    .and_then(|row| encode_bin(&row));
+                fresh.push((r.get::<_, i64>(0)?, bin));
+            }
+        }
+        let mut put = conn.prepare("UPDATE jobs SET bin = ?2 WHERE id = ?1")?;
+        for (id, bin) in fresh {
+            put.execute(params![id, bin])?;
+        }
+        conn.execute(
+            "INSERT OR REPLACE INTO meta (name, value) VALUES ('record_version', ?1)",
+            [RECORD_VERSION],
+        )?;
+        Ok(())
+    }
+
+    /// Creates a new database at `path` whole: built under a temporary
+    /// name (0600) and linked into place, so that `path` is never seen
+    /// empty or half made (an empty `state.db` is an error, see
+    /// [`Store::open`]). Another process creating it at the same moment
+    /// wins or loses the link; either way one database results.
+    fn create(path: &Path) -> Result<(), Error> {
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        let tmp = dir.join(format!(".{name}.new-{}", std::process::id()));
+        let host = |what: &str, e: std::io::Error| {
+            Error::Db(format!(
+                "local state: cannot {what} {}: {e}",
+                path.display()
+            ))
+        };
+        let clean = || {
+            for p in [tmp.clone(), beside(&tmp, "-wal"), beside(&tmp, "-shm")] {
+                let _ = std::fs::remove_file(p);
+            }
+        };
+        clean();
+        private::write(&tmp, b"", private::FILE).map_err(|e| host("create", e))?;
+        let built = Connection::open(&tmp).and_then(|conn| {
+            conn.pragma_update(None, "journal_mode", "WAL")?;
+            conn.pragma_update(None, "synchronous", "FULL")?;
+            conn.execute_batch("BEGIN IMMEDIATE")?;
+            conn.execute_batch(SCHEMA)?;
+            conn.execute(
+                "INSERT INTO meta (name, value) VALUES ('record_version', ?1)",
+                [RECORD_VERSION],
+            )?;
+            conn.execute_batch("COMMIT")?;
+            // Everything into the file itself before it is linked: the
+            // WAL and its index stay behind under the temporary name.
+            conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+            conn.close().map_err(|(_, e)| e)
+        });
+        if let Err(e) = built {
+            clean();
+            return Err(db_error(path, &e));
+        }
+        let linked = match std::fs::hard_link(&tmp, path) {
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+            // A file system without hard links: a rename, unless another
+            // process's database got there first.
+            Err(_) if !path.exists() => std::fs::rename(&tmp, path),
+            other => other,
+        };
+        clean();
+        linked.map_err(|e| host("create", e))?;
+        // The new name survives a crash with the database it names.
+        std::fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| host("create", e))
+    }
+
+    /// Opens the database at `path`, creating it when there is none. A
+    /// file without write permission is opened read-only, so reads work and
+    /// writes fail cleanly even for root. An empty file, or one that is not
+    /// an sk8 database, is an error that names it: never replaced.
     pub fn open(path: &Path, busy: Duration) -> Result<Self, Error> {
         use std::os::unix::fs::PermissionsExt;
-        let read_only = std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o222 == 0);
+        let meta = match std::fs::metadata(path) {
+            Ok(m) => m,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                Self::create(path)?;
+                std::fs::metadata(path).map_err(|e| {
+                    Error::Db(format!("local state: cannot open {}: {e}", path.display()))
+                })?
+            }
+            Err(e) => {
+                return Err(Error::Db(format!(
+                    "local state: cannot open {}: {e}",
+                    path.display()
+                )));
+            }
+        };
+        if meta.len() == 0 {
+            return Err(damaged(
+                path,
+                "is empty (zero bytes): it is not a job database",
+            ));
+        }
+        // Older versions made these 0644: a job's environment is in them.
+        for p in [
+            path.to_path_buf(),
+            beside(path, "-wal"),
+            beside(path, "-shm"),
+        ] {
+            private::narrow(&p);
+        }
+        let read_only = meta.permissions().mode() & 0o222 == 0;
+        let new_wal = !read_only && !beside(path, "-wal").exists();
         let flags = if read_only {
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX
         } else {
-            OpenFlags::SQLITE_OPEN_READ_WRITE
-                | OpenFlags::SQLITE_OPEN_CREATE
-                | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            // No CREATE: a database that vanished since is not made anew.
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX
         };
         let conn = Connection::open_with_flags(path, flags).map_err(|e| db_error(path, &e))?;
         let err = |e: rusqlite::Error| db_error(path, &e);
@@ -372,15 +574,20 @@ impl Store {
         let version: i64 = conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .map_err(err)?;
-        if version == 0 && read_only {
-            return Err(Error::Db(format!(
-                "local state: database is read-only ({})",
-                path.display()
-            )));
+        if version == 0 {
+            // Not one of ours (every version sets it), or its first page
+            // is gone: a truncated file reads as version 0.
+            let tables: i64 = conn
+                .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
+                .map_err(err)?;
+            return Err(damaged(
+                path,
+                &format!("is not an sk8 job database (no schema version, {tables} tables)"),
+            ));
         }
         if version < VERSION && !read_only {
-            // Several commands may create the database at the same moment:
-            // the setup runs in one write transaction that rechecks the
+            // Several commands may open an old database at the same moment:
+            // the migration runs in one write transaction that rechecks the
             // version, retried while another process holds the lock.
             let deadline = std::time::Instant::now() + busy;
             loop {
@@ -398,18 +605,75 @@ impl Store {
                 }
             }
         }
-        conn.pragma_update(None, "synchronous", "NORMAL")
+        // Durability: a commit returns once the WAL is on disk (FULL syncs
+        // the WAL at every commit; NORMAL only at checkpoints, so a machine
+        // crash could lose a job whose id was already printed). Closing
+        // does not checkpoint and delete the WAL, which would bring two
+        // more syncs (WAL, database) and, for the next command's new WAL, a
+        // sync of the directory to every command: see `Drop`.
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(err)?;
+        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)
             .map_err(err)?;
         // Read the file through a mapping: a query over a thousand jobs then
         // neither copies every page into SQLite's cache nor faults in heap
         // memory for it.
         conn.pragma_update_and_check(None, "mmap_size", 1i64 << 28, |_| Ok(()))
             .map_err(err)?;
-        Ok(Self {
+        let store = Self {
             conn,
             path: path.to_path_buf(),
-            legacy: version < VERSION && read_only,
-        })
+            legacy: version < 3 && read_only,
+            uncached: version < VERSION && read_only,
+            new_wal,
+            wrote: false,
+        };
+        if version >= VERSION && !read_only {
+            store.refresh_stale_cache(busy)?;
+        }
+        Ok(store)
+    }
+
+    /// Re-encodes the cache when another build with an older
+    /// [`RECORD_VERSION`] wrote it (one read when it is current).
+    fn refresh_stale_cache(&self, busy: Duration) -> Result<(), Error> {
+        let stale = |conn: &Connection| -> rusqlite::Result<bool> {
+            let v: Option<i64> = conn
+                .query_row(
+                    "SELECT value FROM meta WHERE name = 'record_version'",
+                    [],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            Ok(v.is_none_or(|v| v < i64::from(RECORD_VERSION)))
+        };
+        let err = |e: rusqlite::Error| db_error(&self.path, &e);
+        if !stale(&self.conn).map_err(err)? {
+            return Ok(());
+        }
+        let deadline = std::time::Instant::now() + busy;
+        loop {
+            let done = self.conn.execute_batch("BEGIN IMMEDIATE").and_then(|()| {
+                if stale(&self.conn)? {
+                    Self::refresh_cache(&self.conn)?;
+                }
+                self.conn.execute_batch("COMMIT")
+            });
+            match done {
+                Ok(()) => return Ok(()),
+                Err(e) => {
+                    let _ = self.conn.execute_batch("ROLLBACK");
+                    let busy = matches!(
+                        e.sqlite_error_code(),
+                        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
+                    );
+                    if !busy || std::time::Instant::now() >= deadline {
+                        return Err(err(e));
+                    }
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+            }
+        }
     }
 
     /// The database file.
@@ -431,6 +695,19 @@ impl Store {
             .tx
             .commit()
             .map_err(|e| db_error(&wrapped.path, &e))?;
+        if self.new_wal {
+            // The commit is in a WAL this process created: its name must be
+            // on disk too (SQLite's own directory sync is compiled out, see
+            // .cargo/config.toml, as it would cost every process one).
+            let dir = self.path.parent().unwrap_or(Path::new("."));
+            std::fs::File::open(dir)
+                .and_then(|d| d.sync_all())
+                .map_err(|e| {
+                    Error::Db(format!("local state: cannot sync {}: {e}", dir.display()))
+                })?;
+            self.new_wal = false;
+        }
+        self.wrote = true;
         Ok(out)
     }
 
@@ -440,6 +717,7 @@ impl Store {
             conn: &self.conn,
             path: &self.path,
             legacy: self.legacy,
+            uncached: self.uncached,
         }
     }
 }
@@ -456,6 +734,12 @@ pub trait Query {
         false
     }
 
+    /// Whether the database is a read-only one whose cached records are
+    /// not this build's.
+    fn uncached(&self) -> bool {
+        false
+    }
+
     /// The table holding scripts and environments.
     fn files(&self) -> &'static str {
         if self.legacy() { "jobs" } else { "job_files" }
@@ -463,7 +747,7 @@ pub trait Query {
 
     /// The columns a record is read from.
     fn record_columns(&self) -> &'static str {
-        if self.legacy() {
+        if self.uncached() {
             "rec, NULL"
         } else {
             "rec, bin"
@@ -581,6 +865,7 @@ pub struct Reader<'a> {
     conn: &'a Connection,
     path: &'a Path,
     legacy: bool,
+    uncached: bool,
 }
 
 impl Query for Reader<'_> {
@@ -592,6 +877,9 @@ impl Query for Reader<'_> {
     }
     fn legacy(&self) -> bool {
         self.legacy
+    }
+    fn uncached(&self) -> bool {
+        self.uncached
     }
 }
 
@@ -718,7 +1006,7 @@ mod tests {
             let (rec, bin) = encode(&row).unwrap();
             assert!(!rec.contains(":null"), "{rec}");
             let bin = bin.expect("the binary form reads back whole");
-            assert!(bin.starts_with(&codec::LAYOUT.to_le_bytes()));
+            assert!(bin.starts_with(&RECORD_VERSION.to_le_bytes()));
             assert!(bin.len() < rec.len() / 2, "{} vs {}", bin.len(), rec.len());
             assert_eq!(decode(&rec, Some(&bin)).unwrap(), row);
             assert_eq!(decode(&rec, None).unwrap(), row, "JSON alone");
@@ -803,6 +1091,252 @@ mod tests {
         assert_eq!(store.read().unfinished().unwrap(), vec![v2_row()]);
         assert_eq!(store.read().script(7).unwrap(), b"echo\n");
         drop(store);
+        let _ = std::fs::remove_dir_all(path.parent().unwrap());
+    }
+
+    /// A record with every field set (no `null`, no empty list or map) and
+    /// its cached form under [`RECORD_VERSION`], in hex.
+    const FULL_RECORD: &str = include_str!("testdata/record.json");
+    const FULL_RECORD_BIN: &str = include_str!("testdata/record.postcard.hex");
+
+    /// Where `value` holds a `null` or an empty list or map.
+    fn unset_members(value: &serde_json::Value, at: &str, out: &mut Vec<String>) {
+        use serde_json::Value;
+        match value {
+            Value::Null => out.push(at.to_string()),
+            Value::Array(a) if a.is_empty() => out.push(at.to_string()),
+            Value::Object(m) if m.is_empty() => out.push(at.to_string()),
+            Value::Array(a) => {
+                for (i, v) in a.iter().enumerate() {
+                    unset_members(v, &format!("{at}[{i}]"), out);
+                }
+            }
+            Value::Object(m) => {
+                for (k, v) in m {
+                    unset_members(v, &format!("{at}.{k}"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn hex(bytes: &[u8]) -> String {
+        let text: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let lines: Vec<&str> = text
+            .as_bytes()
+            .chunks(64)
+            .map(|c| std::str::from_utf8(c).unwrap())
+            .collect();
+        lines.join("\n") + "\n"
+    }
+
+    fn unhex(text: &str) -> Vec<u8> {
+        let digits: Vec<u8> = text.bytes().filter(u8::is_ascii_hexdigit).collect();
+        digits
+            .chunks(2)
+            .map(|p| u8::from_str_radix(std::str::from_utf8(p).unwrap(), 16).unwrap())
+            .collect()
+    }
+
+    /// The cache's layout is what [`RECORD_VERSION`] says: a field added,
+    /// removed, reordered or retyped anywhere in a record changes the bytes
+    /// of this fully set record (or leaves the new field unset in it), and
+    /// fails here until the version is bumped and the bytes recorded again.
+    #[test]
+    fn record_layout_is_pinned_to_its_version() {
+        let row: JobRow = serde_json::from_str(FULL_RECORD).expect("the fixture reads as a record");
+        let mut unset = Vec::new();
+        unset_members(&serde_json::to_value(&row).unwrap(), "", &mut unset);
+        assert!(
+            unset.is_empty(),
+            "set these in src/testdata/record.json (a new field?): {unset:?}"
+        );
+        let bin = encode_bin(&row).expect("the full record reads back whole from postcard");
+        if std::env::var_os("SK8_BLESS_RECORD").is_some() {
+            let out =
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("src/testdata/record.postcard.hex");
+            std::fs::write(out, hex(&bin)).unwrap();
+            return;
+        }
+        assert_eq!(
+            hex(&bin),
+            FULL_RECORD_BIN,
+            "the record layout changed: bump RECORD_VERSION in store.rs, then run this test \
+             with SK8_BLESS_RECORD=1 to record the new bytes"
+        );
+        assert_eq!(decode_bin(&unhex(FULL_RECORD_BIN)), Some(row.clone()));
+        // Another version's cache is not read as this one's.
+        let mut other = bin.clone();
+        other[0] ^= 0x80;
+        assert_eq!(decode_bin(&other), None);
+        let (rec, _) = encode(&row).unwrap();
+        assert_eq!(decode(&rec, Some(&other)).unwrap(), row, "JSON instead");
+    }
+
+    fn inserted_store(name: &str, jobs: u32) -> PathBuf {
+        let path = scratch(name);
+        let mut store = Store::open(&path, Duration::from_secs(5)).unwrap();
+        store
+            .write(|tx| {
+                for _ in 0..jobs {
+                    let mut row = v2_row();
+                    row.id = tx.next_id()?;
+                    tx.insert(&row, Some(b"#!/bin/sh\ntrue\n"))?;
+                }
+                Ok(())
+            })
+            .unwrap();
+        drop(store);
+        // Everything into the file itself, as after a checkpoint: the WAL
+        // would otherwise still hold the pages a test cuts off.
+        let raw = Connection::open(&path).unwrap();
+        raw.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            .unwrap();
+        drop(raw);
+        for s in ["-wal", "-shm"] {
+            let _ = std::fs::remove_file(beside(&path, s));
+        }
+        path
+    }
+
+    /// The error a damaged database gives: the file named, what to do.
+    fn assert_damaged(err: &Error, path: &Path, why: &str) {
+        let text = err.to_string();
+        let head = format!("local state: `{}` {why}", path.display());
+        assert!(text.starts_with(&head), "{text}\nwanted: {head}");
+        assert!(text.ends_with(DAMAGED_HINT), "{text}");
+    }
+
+    #[test]
+    fn an_empty_state_db_is_an_error_and_is_not_replaced() {
+        let path = scratch("empty");
+        std::fs::write(&path, b"").unwrap();
+        for _ in 0..2 {
+            let err = Store::open(&path, Duration::from_secs(1)).err().unwrap();
+            assert_damaged(&err, &path, "is empty (zero bytes)");
+        }
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), 0);
+        assert!(!beside(&path, "-wal").exists());
+        let _ = std::fs::remove_dir_all(path.parent().unwrap());
+    }
+
+    #[test]
+    fn a_state_db_of_garbage_is_an_error_and_is_kept() {
+        let path = scratch("garbage");
+        let junk: Vec<u8> = (0..8192u32).map(|i| (i * 7 + 3) as u8).collect();
+        std::fs::write(&path, &junk).unwrap();
+        let err = Store::open(&path, Duration::from_secs(1)).err().unwrap();
+        assert_damaged(&err, &path, "is damaged: file is not a database");
+        assert_eq!(std::fs::read(&path).unwrap(), junk);
+        let _ = std::fs::remove_dir_all(path.parent().unwrap());
+    }
+
+    #[test]
+    fn a_truncated_state_db_is_an_error_and_is_kept() {
+        let path = inserted_store("truncated", 300);
+        let whole = std::fs::read(&path).unwrap();
+        assert!(whole.len() > 40_000, "{}", whole.len());
+        // Inside the header, after the first page, and halfway.
+        for cut in [50, 4096, whole.len() / 2] {
+            std::fs::write(&path, &whole[..cut]).unwrap();
+            let result = Store::open(&path, Duration::from_secs(1))
+                .and_then(|s| s.read().all().map(|rows| rows.len()));
+            let err = result.expect_err(&format!("cut at {cut}"));
+            let text = err.to_string();
+            assert!(
+                text.contains(&format!("`{}` is", path.display())) && text.ends_with(DAMAGED_HINT),
+                "cut at {cut}: {text}"
+            );
+            assert_eq!(std::fs::read(&path).unwrap(), &whole[..cut], "cut at {cut}");
+            for s in ["-wal", "-shm"] {
+                let _ = std::fs::remove_file(beside(&path, s));
+            }
+        }
+        // The whole file still reads: the checks do not refuse a good one.
+        std::fs::write(&path, &whole).unwrap();
+        let store = Store::open(&path, Duration::from_secs(1)).unwrap();
+        assert_eq!(store.read().all().unwrap().len(), 300);
+        let _ = std::fs::remove_dir_all(path.parent().unwrap());
+    }
+
+    #[test]
+    fn a_new_state_db_is_private_whole_and_durable() {
+        use std::os::unix::fs::PermissionsExt;
+        let path = scratch("new");
+        let mut store = Store::open(&path, Duration::from_secs(1)).unwrap();
+        let q = store.read();
+        let (sync, mode): (i64, String) = (
+            q.conn()
+                .query_row("PRAGMA synchronous", [], |r| r.get(0))
+                .unwrap(),
+            q.conn()
+                .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+                .unwrap(),
+        );
+        // FULL (2) in WAL mode: each commit syncs the WAL before returning.
+        assert_eq!((sync, mode.as_str()), (2, "wal"));
+        store
+            .write(|tx| {
+                let mut row = v2_row();
+                row.id = tx.next_id()?;
+                tx.insert(&row, None)
+            })
+            .unwrap();
+        drop(store);
+        for p in [path.clone(), beside(&path, "-wal"), beside(&path, "-shm")] {
+            let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{}", p.display());
+        }
+        // Nothing left under the temporary name.
+        let left: Vec<_> = std::fs::read_dir(path.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.contains(".new-"))
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
+        let _ = std::fs::remove_dir_all(path.parent().unwrap());
+    }
+
+    #[test]
+    fn a_version_3_cache_is_re_encoded_in_place() {
+        let path = inserted_store("v3", 3);
+        // As version 3 left it: its own binary format, no `meta`.
+        let raw = Connection::open(&path).unwrap();
+        raw.execute_batch(
+            "DROP TABLE meta; UPDATE jobs SET bin = x'00112233445566778899'; PRAGMA user_version = 3;",
+        )
+        .unwrap();
+        drop(raw);
+        let store = Store::open(&path, Duration::from_secs(1)).unwrap();
+        let q = store.read();
+        let version: i64 = q
+            .conn()
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, VERSION);
+        let bins: Vec<Vec<u8>> = q
+            .conn()
+            .prepare("SELECT bin FROM jobs ORDER BY id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(bins.len(), 3);
+        for (i, bin) in bins.iter().enumerate() {
+            let mut want = v2_row();
+            want.id = u32::try_from(i).unwrap() + 1;
+            assert_eq!(decode_bin(bin), Some(want));
+        }
+        let recorded: i64 = q
+            .conn()
+            .query_row(
+                "SELECT value FROM meta WHERE name = 'record_version'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(recorded, i64::from(RECORD_VERSION));
         let _ = std::fs::remove_dir_all(path.parent().unwrap());
     }
 }

@@ -17,15 +17,22 @@ use sk8_opts::sbatch::{Action, Context, parse};
 static BUILD: Once = Once::new();
 
 /// Builds `sk8`, `sk8-agent` (the backend finds them beside the test
-/// binary's directory) and `srun`.
+/// binary's directory), `srun` and `sbatch`.
 fn build_bins() {
     BUILD.call_once(|| {
         let status = std::process::Command::new(env!("CARGO"))
             .args(["build", "-q", "-p", "sk8", "-p", "sk8-agent", "-p", "srun"])
+            .args(["-p", "sbatch"])
             .status()
             .expect("cargo build");
         assert!(status.success(), "cargo build -p sk8 -p sk8-agent failed");
     });
+}
+
+/// A binary built beside this test's directory (`target/debug/NAME`).
+fn built(name: &str) -> PathBuf {
+    let me = std::env::current_exe().unwrap();
+    me.parent().unwrap().parent().unwrap().join(name)
 }
 
 struct Lab {
@@ -730,4 +737,204 @@ fn srun_steps_are_recorded_with_their_nodes_tasks_and_exits() {
             .iter()
             .all(|s| s.start_time.is_some() && s.end_time.is_some())
     );
+}
+
+/// Every file and directory sk8 made under `home` that is not private
+/// (0600 files and sockets, 0700 directories and the script copy), with its
+/// mode; `config.toml` is the test's own.
+fn not_private(home: &Path) -> Vec<String> {
+    use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+    let mut bad = Vec::new();
+    let mut todo = vec![home.to_path_buf()];
+    while let Some(dir) = todo.pop() {
+        let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o7777;
+        if mode != 0o700 {
+            bad.push(format!("{} {mode:o}", dir.display()));
+        }
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let e = e.unwrap();
+            let (path, kind) = (e.path(), e.file_type().unwrap());
+            if kind.is_dir() {
+                todo.push(path);
+                continue;
+            }
+            let mode = e.metadata().unwrap().permissions().mode() & 0o7777;
+            let want = if path.file_name().is_some_and(|n| n == "slurm_script") {
+                0o700
+            } else {
+                0o600
+            };
+            assert!(kind.is_file() || kind.is_socket(), "{}", path.display());
+            if mode != want {
+                bad.push(format!("{} {mode:o}", path.display()));
+            }
+        }
+    }
+    bad.sort();
+    bad
+}
+
+/// issue 13: state.db, its WAL and SHM, the logs, the job directory, the
+/// script copy, the token and the control socket were made with the
+/// umask's modes (0644, 0755), so with `SK8_HOME` in a directory others can
+/// enter, any local user read every job's exported environment.
+#[test]
+fn every_file_sk8_creates_is_private_whatever_the_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    build_bins();
+    for umask in ["022", "000"] {
+        let top =
+            std::env::temp_dir().join(format!("sk8-local-{}-modes{umask}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&top);
+        std::fs::create_dir_all(top.join("work")).unwrap();
+        std::fs::set_permissions(&top, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let home = top.join("home");
+        let sh = |args: &[&str]| {
+            let out = std::process::Command::new("sh")
+                .arg("-c")
+                .arg(format!("umask {umask} && exec \"$0\" \"$@\""))
+                .args(args)
+                .current_dir(top.join("work"))
+                .env("SK8_HOME", &home)
+                .env("XDG_CONFIG_HOME", top.join("xdg"))
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{args:?}: {out:?}");
+            String::from_utf8(out.stdout).unwrap()
+        };
+        let sbatch = built("sbatch").display().to_string();
+        // A running job has everything: supervisor and agent logs, the
+        // token, the script copy, the control socket.
+        let id: u32 = sh(&[
+            &sbatch,
+            "--parsable",
+            "-o",
+            "out.txt",
+            "--wrap",
+            "echo started; sleep 60",
+        ])
+        .trim()
+        .parse()
+        .unwrap();
+        let begun = Instant::now();
+        while std::fs::read_to_string(top.join("work/out.txt")).unwrap_or_default() != "started\n" {
+            assert!(
+                begun.elapsed() < Duration::from_secs(60),
+                "the job never started"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        // A held job beside it, submitted under the same umask.
+        sh(&[&sbatch, "--hold", "--wrap", "true"]);
+        let job = home.join(format!("jobs/{id}"));
+        for name in ["ctl", "token", "slurm_script", "supervisor.log"] {
+            assert!(job.join(name).exists(), "{name}");
+        }
+        assert!(home.join("state.db-wal").exists() && home.join("state.db-shm").exists());
+        assert_eq!(
+            not_private(&home),
+            Vec::<String>::new(),
+            "umask {umask}, running"
+        );
+        let backend = LocalBackend::with_home(&home).unwrap();
+        backend
+            .signal(JobRef::job(id), None, SignalScope::default())
+            .unwrap();
+        while !backend.job(JobRef::job(id)).unwrap().state.is_finished() {
+            assert!(
+                begun.elapsed() < Duration::from_secs(90),
+                "the job never ended"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert_eq!(
+            not_private(&home),
+            Vec::<String>::new(),
+            "umask {umask}, ended"
+        );
+        let _ = std::fs::remove_dir_all(&top);
+    }
+}
+
+/// The durability of an acknowledged job: `sbatch` prints `Submitted batch
+/// job N` only after the commit's WAL frames were synced to disk (a crash
+/// of the machine after the reply keeps the job). Before, the WAL was
+/// synced only by the checkpoint when the connection closed, after the
+/// reply. Seen from outside by `strace`: the last write to `state.db-wal`
+/// before the reply is followed by an `fsync`/`fdatasync` of it, before the
+/// reply.
+#[test]
+fn sbatch_replies_only_after_the_job_is_on_disk() {
+    build_bins();
+    let lab = Lab::new("durable", ONE_NODE);
+    let trace = lab.home.join("trace");
+    for round in 0..3 {
+        let out = std::process::Command::new("strace")
+            .args(["-f", "-y", "-o"])
+            .arg(&trace)
+            .args(["-e", "trace=write,pwrite64,fsync,fdatasync"])
+            .arg(built("sbatch"))
+            .args(["--hold", "--wrap", "true"])
+            .current_dir(&lab.work)
+            .env("SK8_HOME", &lab.home)
+            .output()
+            .expect("strace runs (install it: .ci/run does)");
+        assert!(out.status.success(), "{out:?}");
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        let id = round + 1;
+        assert_eq!(stdout, format!("Submitted batch job {id}\n"));
+        let lines: Vec<String> = std::fs::read_to_string(&trace)
+            .unwrap()
+            .lines()
+            .map(str::to_string)
+            .collect();
+        let reply = lines
+            .iter()
+            .position(|l| l.contains("write(1") && l.contains("Submitted batch job"))
+            .expect("the reply in the trace");
+        let wal = "state.db-wal>";
+        let last_write = lines[..reply]
+            .iter()
+            .rposition(|l| l.contains("pwrite64(") && l.contains(wal))
+            .expect("the commit wrote the WAL before the reply");
+        let syncs: Vec<&String> = lines[last_write..reply]
+            .iter()
+            .filter(|l| (l.contains("fsync(") || l.contains("fdatasync(")) && l.contains(wal))
+            .collect();
+        assert!(
+            !syncs.is_empty(),
+            "round {round}: no sync of the WAL between its last write and the reply:\n{}",
+            lines[last_write..=reply].join("\n")
+        );
+        let all_syncs = lines[..reply]
+            .iter()
+            .filter(|l| l.contains("fsync(") || l.contains("fdatasync("))
+            .count();
+        eprintln!("round {round}: {all_syncs} syncs before the reply");
+    }
+    assert_eq!(lab.backend.jobs(&JobFilter::default()).unwrap().len(), 3);
+}
+
+/// issue 13: a zero-length `state.db` was taken for a new database: job ids
+/// restarted at 1 and the history was gone.
+#[test]
+fn an_empty_state_db_is_refused_not_replaced() {
+    let lab = Lab::new("emptydb", ONE_NODE);
+    let req = lab.request(&["--hold", "--wrap", "true"]);
+    assert_eq!(lab.backend.submit(&req).unwrap(), 1);
+    let db = lab.home.join("state.db");
+    for f in ["state.db", "state.db-wal", "state.db-shm"] {
+        let _ = std::fs::remove_file(lab.home.join(f));
+    }
+    std::fs::write(&db, b"").unwrap();
+    let err = LocalBackend::with_home(&lab.home).unwrap_err().to_string();
+    assert!(
+        err.starts_with(&format!(
+            "local state: `{}` is empty (zero bytes)",
+            db.display()
+        )),
+        "{err}"
+    );
+    assert!(err.contains("\n(hint: "), "{err}");
+    assert_eq!(std::fs::metadata(&db).unwrap().len(), 0);
 }
