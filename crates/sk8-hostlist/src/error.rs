@@ -56,12 +56,33 @@ pub enum Error {
     ///
     /// Slurm has no such limit; it would spend minutes, or run out of memory,
     /// building billions of ranges.
-    #[error("hostlist `{expr}` is too large to expand\n(hint: at most {max} ranges and prefixes)")]
+    #[error(
+        "hostlist `{expr}` is too large to expand\n(hint: at most {max} ranges and prefixes, and {bytes} bytes of prefixes)",
+        bytes = crate::parse::MAX_WORK_BYTES
+    )]
     TooLarge {
         /// The whole expression.
         expr: String,
         /// The limit that was hit.
         max: usize,
+    },
+    /// Expanding the list would make more names, or more bytes of names,
+    /// than sk8 holds in memory at once ([`MAX_EXPANDED_HOSTS`],
+    /// [`MAX_EXPANDED_BYTES`]); iterate instead (`scontrol show hostnames`
+    /// streams any size, as Slurm does).
+    ///
+    /// [`MAX_EXPANDED_HOSTS`]: crate::MAX_EXPANDED_HOSTS
+    /// [`MAX_EXPANDED_BYTES`]: crate::MAX_EXPANDED_BYTES
+    #[error(
+        "hostlist `{expr}` names {hosts} hosts, too many to expand\n(hint: at most {max_hosts} hosts and {max_bytes} bytes of names)",
+        max_hosts = crate::MAX_EXPANDED_HOSTS,
+        max_bytes = crate::MAX_EXPANDED_BYTES
+    )]
+    TooManyToExpand {
+        /// The whole expression.
+        expr: String,
+        /// How many hosts it names.
+        hosts: u64,
     },
 }
 
@@ -74,7 +95,8 @@ impl Error {
             | Self::TextAfterBracket { expr }
             | Self::TooManyPrefixes { expr }
             | Self::TooManyRanges { expr }
-            | Self::TooLarge { expr, .. } => expr,
+            | Self::TooLarge { expr, .. }
+            | Self::TooManyToExpand { expr, .. } => expr,
         }
     }
 }

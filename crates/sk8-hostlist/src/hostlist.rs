@@ -5,6 +5,15 @@ use std::iter::FusedIterator;
 use std::str::FromStr;
 
 use crate::error::{Diagnostic, Error, Result};
+
+/// The most names [`HostList::try_expand`] (and [`crate::expand`]) makes:
+/// sk8's own limit (Slurm has none), ten times the largest clusters Slurm
+/// runs. A list naming more can still be iterated.
+pub const MAX_EXPANDED_HOSTS: usize = 1 << 20;
+
+/// The most bytes of names [`HostList::try_expand`] makes (32 MiB): long
+/// prefixes or zero padding multiply with the host count.
+pub const MAX_EXPANDED_BYTES: usize = 32 << 20;
 use crate::msort::msort_by;
 use crate::parse::{Parser, strtoul};
 use crate::range::{self, HostRange};
@@ -127,8 +136,69 @@ impl HostList {
     }
 
     /// The hosts in order; the same as `iter().collect()`.
+    ///
+    /// This allocates every name, however many the list holds (a list from
+    /// `n[1-65536]x[1-65536]` names 2^32): for lists from users, prefer
+    /// [`HostList::try_expand`], or stream with [`HostList::for_each_host`]
+    /// or [`HostList::write_hosts`].
     pub fn expand(&self) -> Vec<String> {
         self.iter().collect()
+    }
+
+    /// The hosts in order, unless there are more than
+    /// [`MAX_EXPANDED_HOSTS`] of them or their names would take more than
+    /// [`MAX_EXPANDED_BYTES`]; checked before anything is allocated.
+    pub fn try_expand(&self) -> Result<Vec<String>> {
+        let (hosts, bytes) = self.expanded_size();
+        if hosts > MAX_EXPANDED_HOSTS as u64 || bytes > MAX_EXPANDED_BYTES as u64 {
+            return Err(Error::TooManyToExpand {
+                expr: self.to_string(),
+                hosts,
+            });
+        }
+        Ok(self.expand())
+    }
+
+    /// How many names [`HostList::iter`] yields, and at most how many bytes
+    /// they take (each name of a range counted with the range's widest
+    /// number), without making them.
+    pub fn expanded_size(&self) -> (u64, u64) {
+        let (mut hosts, mut bytes) = (0_u64, 0_u64);
+        for range in &self.ranges {
+            let Some(n) = range.shifted() else { break };
+            let digits = if range.single {
+                0
+            } else {
+                let hi = range.lo.saturating_add(n - 1);
+                range
+                    .width
+                    .max(hi.checked_ilog10().map_or(1, |d| d as usize + 1))
+            };
+            let name = (range.prefix.len() + digits) as u64;
+            hosts = hosts.saturating_add(n);
+            bytes = bytes.saturating_add(n.saturating_mul(name));
+        }
+        (hosts, bytes)
+    }
+
+    /// Writes every host name followed by a newline to `out`, in order,
+    /// through a small buffer: what `scontrol show hostnames` prints, in
+    /// memory that does not grow with the list.
+    pub fn write_hosts<W: std::io::Write>(&self, out: &mut W) -> std::io::Result<()> {
+        const FLUSH_AT: usize = 64 << 10;
+        let mut buf = String::with_capacity(FLUSH_AT + 64);
+        for range in &self.ranges {
+            let Some(n) = range.shifted() else { break };
+            for depth in 0..n {
+                range.write_host(depth, &mut buf);
+                buf.push('\n');
+                if buf.len() >= FLUSH_AT {
+                    out.write_all(buf.as_bytes())?;
+                    buf.clear();
+                }
+            }
+        }
+        out.write_all(buf.as_bytes())
     }
 
     /// An iterator over the host names, in order: what `scontrol show
@@ -218,12 +288,36 @@ impl HostList {
     }
 
     /// Splits overlapping neighbours after a sort (Slurm's `hostlist_coalesce`).
+    ///
+    /// Slurm restarts from the end after every split and inserts one host
+    /// at a time, so eight copies of `n[1-65536]` keep `scontrol show
+    /// hostlistsorted` busy for minutes. This splices each split's hosts in
+    /// at once and stops splitting after [`MAX_SORT_WORK`] steps: what is
+    /// left is still sorted and keeps every host, only its overlapping
+    /// ranges stay whole instead of being cut into single hosts.
     fn coalesce(&mut self) {
         let ranges = &mut self.ranges;
+        let mut work: usize = 0;
         let mut i = ranges.len() - 1;
         while i > 0 {
+            work += 1;
+            if work > MAX_SORT_WORK {
+                break;
+            }
+            let len = ranges.len();
             let (prev, next) = pair(ranges, i);
             if let Some(common) = range::intersect(prev, next) {
+                // Every host of the overlap but its ends goes in twice, and
+                // the scan starts again from the end: charged before any of
+                // it is done.
+                let overlap =
+                    usize::try_from(common.hi.saturating_sub(common.lo)).unwrap_or(usize::MAX);
+                work = work
+                    .saturating_add(len)
+                    .saturating_add(overlap.saturating_mul(2));
+                if work > MAX_SORT_WORK {
+                    break;
+                }
                 if common.hi < prev.hi {
                     next.hi = prev.hi;
                 }
@@ -231,10 +325,10 @@ impl HostList {
                 next.lo = common.hi;
                 let prev_hi = prev.hi;
                 let next_lo = next.lo;
-                if prev.is_empty() {
+                if ranges[i - 1].is_empty() {
                     ranges.remove(i);
                 }
-                let mut at = i;
+                let mut singles = Vec::with_capacity(overlap.saturating_mul(2).saturating_add(2));
                 let mut n = common.lo;
                 loop {
                     let one = HostRange {
@@ -243,18 +337,17 @@ impl HostList {
                         ..common.clone()
                     };
                     if n > prev_hi {
-                        ranges.insert(at, one.clone());
-                        at += 1;
+                        singles.push(one.clone());
                     }
                     if n < next_lo {
-                        ranges.insert(at, one);
-                        at += 1;
+                        singles.push(one);
                     }
                     if n >= common.hi {
                         break;
                     }
                     n += 1;
                 }
+                ranges.splice(i..i, singles);
                 i = ranges.len();
             }
             i -= 1;
@@ -262,21 +355,34 @@ impl HostList {
         self.collapse();
     }
 
-    /// Joins neighbours that continue each other (Slurm's `hostlist_collapse`).
+    /// Joins neighbours that continue each other (Slurm's `hostlist_collapse`),
+    /// from the end as Slurm does, in one pass.
     fn collapse(&mut self) {
-        let ranges = &mut self.ranges;
-        for i in (1..ranges.len()).rev() {
-            let (prev, next) = pair(ranges, i);
+        let mut rest = std::mem::take(&mut self.ranges);
+        let Some(mut next) = rest.pop() else {
+            return;
+        };
+        let mut kept = Vec::with_capacity(rest.len() + 1);
+        while let Some(mut prev) = rest.pop() {
             if prev.hi == next.lo.wrapping_sub(1)
-                && range::prefix_cmp(prev, next).is_eq()
-                && range::width_combine(prev, next)
+                && range::prefix_cmp(&prev, &next).is_eq()
+                && range::width_combine(&mut prev, &mut next)
             {
                 prev.hi = next.hi;
-                ranges.remove(i);
+            } else {
+                kept.push(next);
             }
+            next = prev;
         }
+        kept.push(next);
+        kept.reverse();
+        self.ranges = kept;
     }
 }
+
+/// Steps [`HostList::sort`] spends splitting overlapping ranges before it
+/// leaves the rest whole: sk8's own limit (Slurm has none, and takes minutes).
+const MAX_SORT_WORK: usize = 1 << 26;
 
 /// Mutable references to `ranges[i - 1]` and `ranges[i]`.
 fn pair(ranges: &mut [HostRange], i: usize) -> (&mut HostRange, &mut HostRange) {

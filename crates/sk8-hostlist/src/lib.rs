@@ -37,7 +37,9 @@
 //! Only where Slurm crashes, hangs or cannot be reached: a range ending at
 //! 2^64-1 (Slurm segfaults while expanding it), a prefix range ending there
 //! (Slurm loops forever), expressions needing more than 2^20 ranges and
-//! prefixes ([`Error::TooLarge`]; Slurm has no limit), more than 262144 ranges
+//! prefixes or 64 MiB of prefixes ([`Error::TooLarge`]; Slurm has no limit),
+//! [`expand`] of more than 2^20 names ([`Error::TooManyToExpand`]; iterate
+//! instead), more than 262144 ranges
 //! in one bracket ([`Error::TooManyRanges`]; fatal in Slurm), and sort order
 //! for suffixes 2^31 or more apart (Slurm compares only 32 bits).
 //! Multi-dimensional names (`NodeName=bg[000x733]` on a 3-D cluster) and
@@ -51,16 +53,28 @@ mod parse;
 mod range;
 
 pub use error::{Diagnostic, Error, Result};
-pub use hostlist::{HostList, Iter};
+pub use hostlist::{HostList, Iter, MAX_EXPANDED_BYTES, MAX_EXPANDED_HOSTS};
 
 /// Expands a hostlist expression into host names, in Slurm's order.
 ///
+/// Refuses ([`Error::TooManyToExpand`]) a list of more than
+/// [`MAX_EXPANDED_HOSTS`] names or [`MAX_EXPANDED_BYTES`] bytes of them
+/// before allocating any: each bracket may be within Slurm's limits while
+/// their product (`n[1-65536]x[1-65536]`) is not.
+///
 /// ```
 /// assert_eq!(sk8_hostlist::expand("n[1-2],m")?, ["n1", "n2", "m"]);
+/// assert!(sk8_hostlist::expand("n[1-65536]x[1-65536]").is_err());
 /// # Ok::<(), sk8_hostlist::Error>(())
 /// ```
 pub fn expand(expr: &str) -> Result<Vec<String>> {
-    Ok(expr.parse::<HostList>()?.expand())
+    expr.parse::<HostList>()?.try_expand().map_err(|e| match e {
+        Error::TooManyToExpand { hosts, .. } => Error::TooManyToExpand {
+            expr: expr.to_owned(),
+            hosts,
+        },
+        other => other,
+    })
 }
 
 /// Compresses host names, kept in their order, into a hostlist expression, as

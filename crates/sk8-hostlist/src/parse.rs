@@ -15,6 +15,11 @@ const MAX_RANGES: usize = 256 * 1024;
 const MAX_PREFIX_CNT: u64 = 64 * 1024;
 /// Ranges plus expanded prefixes one expression may cost; sk8's own limit.
 pub(crate) const MAX_WORK: usize = 1 << 20;
+/// Bytes of prefixes one expression may copy into its ranges; sk8's own
+/// limit. Every range holds its own prefix, so a long prefix before many
+/// ranges (`<1 MB of x>[1,3,5,...]`) would otherwise cost its length once
+/// per range.
+pub(crate) const MAX_WORK_BYTES: usize = 64 << 20;
 
 /// A parsed bracket piece: `lo`, `hi` and the zero-padding width.
 #[derive(Debug, Clone, Copy)]
@@ -45,6 +50,7 @@ pub(crate) struct Parser<'a> {
     pub(crate) list: HostList,
     pub(crate) diagnostics: Vec<Diagnostic>,
     work: usize,
+    work_bytes: usize,
 }
 
 impl<'a> Parser<'a> {
@@ -54,6 +60,7 @@ impl<'a> Parser<'a> {
             list: HostList::new(),
             diagnostics: Vec::new(),
             work: 0,
+            work_bytes: 0,
         }
     }
 
@@ -71,7 +78,7 @@ impl<'a> Parser<'a> {
     fn token(&mut self, tok: &str) -> Result<(), Fail> {
         let Some(open) = tok.rfind('[') else {
             self.list.push_host(tok);
-            return self.charge(0);
+            return self.charge(0, 0);
         };
         let (prefix, rest) = (&tok[..open], &tok[open + 1..]);
         match rest.find(']') {
@@ -90,11 +97,11 @@ impl<'a> Parser<'a> {
             // follows it when nothing precedes it.
             None if !prefix.is_empty() => {
                 self.list.push_host(&format!("{prefix}]"));
-                self.charge(0)
+                self.charge(0, 0)
             }
             None => {
                 self.list.push_host(rest);
-                self.charge(0)
+                self.charge(0, 0)
             }
         }
     }
@@ -110,9 +117,9 @@ impl<'a> Parser<'a> {
             .and_then(|open| prefix[open..].rfind(']').map(|close| (open, open + close)));
         let Some((open, close)) = group else {
             for span in spans {
+                self.charge(1, prefix.len())?;
                 self.list
                     .push_range(HostRange::new(prefix, span.lo, span.hi, span.width));
-                self.charge(1)?;
             }
             return Ok(());
         };
@@ -131,7 +138,7 @@ impl<'a> Parser<'a> {
                 }));
             }
             for j in span.lo..=span.hi {
-                self.charge(1)?;
+                self.charge(1, head.len() + tail.len() + span.width.max(20))?;
                 name.clear();
                 name.push_str(head);
                 push_padded(&mut name, j, span.width);
@@ -143,9 +150,9 @@ impl<'a> Parser<'a> {
                     }
                 } else {
                     for s in spans {
+                        self.charge(1, name.len())?;
                         self.list
                             .push_range(HostRange::new(&name, s.lo, s.hi, s.width));
-                        self.charge(1)?;
                     }
                 }
             }
@@ -153,9 +160,12 @@ impl<'a> Parser<'a> {
         Ok(())
     }
 
-    fn charge(&mut self, units: usize) -> Result<(), Fail> {
+    /// Counts `units` ranges or prefixes and `bytes` of names copied, before
+    /// they are made.
+    fn charge(&mut self, units: usize, bytes: usize) -> Result<(), Fail> {
         self.work += units;
-        if self.work > MAX_WORK {
+        self.work_bytes = self.work_bytes.saturating_add(bytes);
+        if self.work > MAX_WORK || self.work_bytes > MAX_WORK_BYTES {
             return Err(Fail::Hard(Error::TooLarge {
                 expr: self.expr.into(),
                 max: MAX_WORK,
