@@ -3,12 +3,10 @@
 //! case-insensitive prefixes, `-b`, `-X`, `-n`, `-p`, `-P` and
 //! `--delimiter`, and step lines (`N.batch`, `N.extern`, `N.0`).
 
-use std::fmt::Write as _;
-
 use sk8_backend::{JobInfo, JobState, StepInfo};
 
 use crate::job::{self, Context};
-use crate::text::sacct_cell;
+use crate::text::{MAX_LINE_WIDTH, WidthBudget, push_spaces, sacct_cell};
 use crate::time::{fixed_limit, fixed_secs, stamp_or};
 
 /// sacct's default fields.
@@ -120,6 +118,12 @@ pub enum Error {
     /// A name no field starts with.
     #[error("Invalid field requested: \"{0}\"")]
     Field(String),
+    /// Widths past [`MAX_LINE_WIDTH`] in all (sk8's limit; sacct has none
+    /// and pads to any `int`).
+    #[error(
+        "Invalid field width requested: \"{0}\" (field widths add up to at most {MAX_LINE_WIDTH})"
+    )]
+    Width(String),
 }
 
 /// One column: the field's canonical name and its width.
@@ -146,6 +150,7 @@ pub enum Mode {
 /// Parses `-o/--format` (`JobID%20,jobname%-15,ALL`).
 pub fn parse_fields(list: &str) -> Result<Vec<Column>, Error> {
     let mut cols = Vec::new();
+    let mut budget = WidthBudget::new();
     for raw in list.split(',') {
         let tok = raw.trim_start();
         if tok.is_empty() {
@@ -155,21 +160,24 @@ pub fn parse_fields(list: &str) -> Result<Vec<Column>, Error> {
             Some((n, w)) => (n, Some(atoi(w))),
             None => (tok, None),
         };
+        let too_wide = || Error::Width(tok.to_owned());
         if name.len() <= 3 && "ALL"[..name.len()].eq_ignore_ascii_case(name) {
-            cols.extend(FIELDS.iter().map(|&(n, w)| Column {
-                name: n,
-                width: width.unwrap_or(w),
-            }));
+            for &(n, w) in FIELDS {
+                let width = width.unwrap_or(w);
+                budget.take(width.unsigned_abs()).map_err(|_| too_wide())?;
+                cols.push(Column { name: n, width });
+            }
             continue;
         }
         let found = FIELDS
             .iter()
             .find(|(n, _)| n.len() >= name.len() && n[..name.len()].eq_ignore_ascii_case(name));
         match found {
-            Some(&(n, w)) => cols.push(Column {
-                name: n,
-                width: width.unwrap_or(w),
-            }),
+            Some(&(n, w)) => {
+                let width = width.unwrap_or(w);
+                budget.take(width.unsigned_abs()).map_err(|_| too_wide())?;
+                cols.push(Column { name: n, width });
+            }
             None => return Err(Error::Field(name.to_owned())),
         }
     }
@@ -368,15 +376,19 @@ pub fn render(
                 for c in cols {
                     let w = c.width.unsigned_abs() as usize;
                     let name = &c.name[..c.name.len().min(w)];
+                    let fill = w - name.len();
                     if c.width < 0 {
-                        let _ = write!(out, "{name:<w$} ");
+                        out.push_str(name);
+                        push_spaces(&mut out, fill);
                     } else {
-                        let _ = write!(out, "{name:>w$} ");
+                        push_spaces(&mut out, fill);
+                        out.push_str(name);
                     }
+                    out.push(' ');
                 }
                 out.push('\n');
                 for c in cols {
-                    out.push_str(&"-".repeat(c.width.unsigned_abs() as usize));
+                    out.extend(std::iter::repeat_n('-', c.width.unsigned_abs() as usize));
                     out.push(' ');
                 }
                 out.push('\n');

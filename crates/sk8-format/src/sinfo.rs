@@ -14,7 +14,7 @@ use sk8_backend::{NodeInfo, NodeState, PartitionInfo};
 
 use crate::job::Context;
 use crate::squeue::{split_long_token, split_token, tokens};
-use crate::text::pad_into;
+use crate::text::{WidthBudget, pad_into, width_error};
 use crate::time::sinfo_limit;
 
 /// The default summary (as `-O`, which is how sinfo 22.05 defines it).
@@ -230,15 +230,21 @@ impl Format {
         if let Some(p) = prefix {
             items.push(Item::Text(p.to_owned()));
         }
+        let mut budget = WidthBudget::new();
         for tok in toks {
-            let (right, width, letter, suffix) = split_token(tok);
+            let (right, mut width, letter, suffix) = split_token(tok);
             match letter.and_then(NodeField::from_letter) {
-                Some(field) => items.push(Item::Field {
-                    field,
-                    width,
-                    right,
-                    suffix: suffix.to_owned(),
-                }),
+                Some(field) => {
+                    width = budget.fit(width, &mut errors, || {
+                        width_error("node", &format!("%{tok}"))
+                    });
+                    items.push(Item::Field {
+                        field,
+                        width,
+                        right,
+                        suffix: suffix.to_owned(),
+                    });
+                }
                 None => {
                     errors.push(format!(
                         "Invalid node format specification: {}",
@@ -260,15 +266,19 @@ impl Format {
     pub fn parse_long(list: &str) -> Self {
         let mut items = Vec::new();
         let mut errors = Vec::new();
+        let mut budget = WidthBudget::new();
         for tok in list.split(',').filter(|t| !t.is_empty()) {
-            let (name, right, width, suffix) = split_long_token(tok);
+            let (name, right, mut width, suffix) = split_long_token(tok);
             match NodeField::from_name(name) {
-                Some(field) => items.push(Item::Field {
-                    field,
-                    width,
-                    right,
-                    suffix: suffix.to_owned(),
-                }),
+                Some(field) => {
+                    width = budget.fit(width, &mut errors, || width_error("node", tok));
+                    items.push(Item::Field {
+                        field,
+                        width,
+                        right,
+                        suffix: suffix.to_owned(),
+                    });
+                }
                 None => errors.push(format!("Invalid node format specification: {name}")),
             }
         }
@@ -573,7 +583,13 @@ fn group_value(field: NodeField, g: &Group<'_>, width: i32, _ctx: &Context) -> S
                 if w == 0 || name.len() < w {
                     name.push('*');
                 } else {
-                    name.truncate(w - 1);
+                    // Back off to a character boundary: `truncate` panics
+                    // inside a UTF-8 character.
+                    let mut end = w - 1;
+                    while !name.is_char_boundary(end) {
+                        end -= 1;
+                    }
+                    name.truncate(end);
                     name.push('*');
                 }
             }

@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 use sk8_backend::{JobInfo, JobState};
 
 use crate::job::{self, Context, or_null, star};
-use crate::text::pad_into;
+use crate::text::{WidthBudget, pad_into, width_error};
 use crate::time::{Timestamp, squeue_limit, squeue_secs, stamp_or};
 
 /// squeue's default layout.
@@ -417,15 +417,21 @@ impl Format {
         if let Some(p) = prefix {
             items.push(Item::Text(p.to_owned()));
         }
+        let mut budget = WidthBudget::new();
         for tok in toks {
-            let (right, width, letter, suffix) = split_token(tok);
+            let (right, mut width, letter, suffix) = split_token(tok);
             match letter.and_then(JobField::from_letter) {
-                Some(field) => items.push(Item::Field {
-                    field,
-                    width,
-                    right,
-                    suffix: suffix.to_owned(),
-                }),
+                Some(field) => {
+                    width = budget.fit(width, &mut errors, || {
+                        width_error("job", &format!("%{tok}"))
+                    });
+                    items.push(Item::Field {
+                        field,
+                        width,
+                        right,
+                        suffix: suffix.to_owned(),
+                    });
+                }
                 None if all => {}
                 None => {
                     errors.push(format!(
@@ -443,15 +449,19 @@ impl Format {
     pub fn parse_long(list: &str) -> Self {
         let mut items = Vec::new();
         let mut errors = Vec::new();
+        let mut budget = WidthBudget::new();
         for tok in list.split(',').filter(|t| !t.is_empty()) {
-            let (name, right, width, suffix) = split_long_token(tok);
+            let (name, right, mut width, suffix) = split_long_token(tok);
             match JobField::from_name(name) {
-                Some(field) => items.push(Item::Field {
-                    field,
-                    width,
-                    right,
-                    suffix: suffix.to_owned(),
-                }),
+                Some(field) => {
+                    width = budget.fit(width, &mut errors, || width_error("job", tok));
+                    items.push(Item::Field {
+                        field,
+                        width,
+                        right,
+                        suffix: suffix.to_owned(),
+                    });
+                }
                 None => {
                     errors.push(format!("Invalid job format specification: {name}"));
                     if !suffix.is_empty() {
@@ -614,10 +624,20 @@ pub fn expand_array_tasks(jobs: &[JobInfo]) -> Vec<JobInfo> {
         .collect()
 }
 
-/// The indices of a task expression (`2-6%3`, `1,3,5-7`, `0-15:4`).
+/// The most task ids one task expression may name, and one range in it:
+/// Slurm's hostlist `MAX_RANGE` (64K), which scancel's `_[...]` goes
+/// through (`scancel 1_[0-65536]` logs `_parse_single_range: Too many hosts
+/// in range` and refuses the id); more than any array holds, as sk8's
+/// `MaxArraySize` is Slurm's default 1001.
+pub const MAX_TASK_SET: u32 = 64 * 1024;
+
+/// The indices of a task expression (`2-6%3`, `1,3,5-7`, `0-15:4`), or
+/// `None` when it is malformed or names more than [`MAX_TASK_SET`] ids
+/// (counted before any is made).
 pub fn parse_task_set(expr: &str) -> Option<Vec<u32>> {
     let expr = expr.split('%').next()?;
-    let mut out = Vec::new();
+    let mut spans = Vec::new();
+    let mut total: u64 = 0;
     for part in expr.split(',') {
         let (range, step) = match part.split_once(':') {
             Some((r, s)) => (r, s.parse::<u32>().ok()?.max(1)),
@@ -630,6 +650,15 @@ pub fn parse_task_set(expr: &str) -> Option<Vec<u32>> {
                 (n, n)
             }
         };
+        let count = hi.checked_sub(lo).map_or(0, |d| u64::from(d / step) + 1);
+        total += count;
+        if total > u64::from(MAX_TASK_SET) {
+            return None;
+        }
+        spans.push((lo, hi, step));
+    }
+    let mut out = Vec::with_capacity(total as usize);
+    for (lo, hi, step) in spans {
         out.extend((lo..=hi).step_by(step as usize));
     }
     out.sort_unstable();

@@ -6,7 +6,64 @@
 //! `%.Ns`) and padded on the right; width zero prints the value as it is.
 //! squeue's `-O field:` with no digits yields width zero as well.
 
-use std::fmt::Write as _;
+/// What the widths of one format may add up to, in columns: sk8's own limit.
+/// Slurm has none that holds: squeue and sinfo build each cell in a
+/// `char temp[width + 1]` on the stack and crash past about 8 MB
+/// (`squeue -o %.8388608i` exits with SIGSEGV), and sacct pads to any `int`
+/// (2 GB of spaces for `jobid%2147483647`). 65535 is also the widest field
+/// Rust's formatter takes, and far more than any terminal shows.
+pub const MAX_LINE_WIDTH: u32 = 65535;
+
+/// The widths a format has asked for so far, against [`MAX_LINE_WIDTH`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct WidthBudget {
+    left: u32,
+}
+
+impl WidthBudget {
+    pub(crate) const fn new() -> Self {
+        Self {
+            left: MAX_LINE_WIDTH,
+        }
+    }
+
+    /// Takes `columns` out of the budget; `Err` with what is left when they
+    /// do not fit.
+    pub(crate) fn take(&mut self, columns: u32) -> Result<(), u32> {
+        if columns > self.left {
+            return Err(self.left);
+        }
+        self.left -= columns;
+        Ok(())
+    }
+
+    /// Takes a squeue/sinfo width (a negative one pads nothing: it prints
+    /// the value and one space); when it does not fit, records `error` and
+    /// returns what is left as the width to use.
+    pub(crate) fn fit(
+        &mut self,
+        width: i32,
+        errors: &mut Vec<String>,
+        error: impl FnOnce() -> String,
+    ) -> i32 {
+        match self.take(width.max(0).unsigned_abs()) {
+            Ok(()) => width,
+            Err(left) => {
+                errors.push(error());
+                self.left = 0;
+                i32::try_from(left).unwrap_or(i32::MAX)
+            }
+        }
+    }
+}
+
+/// The `-o`/`-O` message for a width over the budget; the format goes on
+/// with the width cut to what is left.
+pub(crate) fn width_error(kind: &str, spec: &str) -> String {
+    format!(
+        "Invalid {kind} format specification: {spec} (field widths add up to at most {MAX_LINE_WIDTH})"
+    )
+}
 
 /// Widths count bytes, as C does; values are ASCII in practice, and a cut
 /// that would split a UTF-8 character backs off to the previous boundary.
@@ -53,7 +110,7 @@ pub fn pad_into(out: &mut String, value: &str, width: i32, right: bool, cut: boo
     }
 }
 
-fn push_spaces(out: &mut String, n: usize) {
+pub(crate) fn push_spaces(out: &mut String, n: usize) {
     const SPACES: &str = "                                ";
     let mut left = n;
     while left > 0 {
@@ -81,10 +138,16 @@ pub fn sacct_cell(out: &mut String, value: &str, width: i32) {
     if value.len() > w {
         out.push_str(cut_at(value, w - 1));
         out.push('+');
-    } else if width < 0 {
-        let _ = write!(out, "{value:<w$}");
+        return;
+    }
+    // By hand, not `{:>w$}`: Rust's formatter panics past 65535.
+    let fill = w.saturating_sub(value.chars().count());
+    if width < 0 {
+        out.push_str(value);
+        push_spaces(out, fill);
     } else {
-        let _ = write!(out, "{value:>w$}");
+        push_spaces(out, fill);
+        out.push_str(value);
     }
 }
 
