@@ -35,6 +35,9 @@ pub const VERSION: u8 = 1;
 /// carries every task's environment, so it is generous, yet bounded.
 pub const MAX_FRAME: u32 = 16 << 20;
 
+/// What [`read_frame`] sets aside for a payload before its bytes arrive.
+const INITIAL_PAYLOAD: u32 = 64 << 10;
+
 /// Bytes of a frame after its length: version, kind and task.
 pub const HEADER_AFTER_LEN: u32 = 6;
 
@@ -243,8 +246,14 @@ pub fn read_frame_limited<R: Read>(r: &mut R, limit: u32) -> Result<Option<Frame
     }
     let kind = Kind::from_code(head[1]).ok_or(Error::Kind(head[1]))?;
     let task = u32::from_be_bytes([head[2], head[3], head[4], head[5]]);
-    let mut payload = vec![0_u8; (len - HEADER_AFTER_LEN) as usize];
-    r.read_exact(&mut payload)?;
+    // Grow with the bytes that actually arrive: a peer announcing 16 MiB
+    // and sending nothing costs a small buffer, not 16 MiB.
+    let want = u64::from(len - HEADER_AFTER_LEN);
+    let mut payload = Vec::with_capacity(want.min(u64::from(INITIAL_PAYLOAD)) as usize);
+    r.by_ref().take(want).read_to_end(&mut payload)?;
+    if payload.len() as u64 != want {
+        return Err(Error::Io(io::ErrorKind::UnexpectedEof.into()));
+    }
     Ok(Some(Frame {
         kind,
         task,
@@ -653,6 +662,20 @@ mod tests {
             write_frame(&mut Vec::new(), &huge),
             Err(Error::TooLong { .. })
         ));
+    }
+
+    /// A peer announcing the largest frame and sending a few bytes gets an
+    /// error, not a wait for 16 MiB it never sends.
+    #[test]
+    fn a_frame_shorter_than_announced_is_refused() {
+        let mut wire = MAX_FRAME.to_be_bytes().to_vec();
+        wire.extend_from_slice(&[VERSION, 3, 0, 0, 0, 1]);
+        wire.extend_from_slice(b"only this");
+        let err = read_frame(&mut wire.as_slice()).unwrap_err();
+        assert!(
+            matches!(&err, Error::Io(e) if e.kind() == io::ErrorKind::UnexpectedEof),
+            "{err:?}"
+        );
     }
 
     #[test]

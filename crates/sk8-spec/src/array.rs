@@ -45,6 +45,11 @@ use crate::time::cnum;
 /// Slurm's default `MaxArraySize`.
 pub const DEFAULT_MAX_ARRAY_SIZE: u32 = 1001;
 
+/// The largest `MaxArraySize` Slurm takes (`read_config.c`: "MaxArraySize
+/// value (%u) is greater than 4000001"); [`ArraySpec::parse_with_max`]
+/// holds a larger one to this.
+pub const MAX_MAX_ARRAY_SIZE: u32 = 4_000_001;
+
 /// Longest `--array` value the controller takes.
 const MAX_LEN: usize = 4096;
 
@@ -107,7 +112,7 @@ impl ArraySpec {
         if s.len() > MAX_LEN {
             return Err(ArrayError::TooLong);
         }
-        let max = i64::from(max_array_size);
+        let max = i64::from(max_array_size.min(MAX_MAX_ARRAY_SIZE));
         let ranges = s
             .split(',')
             .filter(|t| !t.is_empty())
@@ -130,11 +135,19 @@ impl ArraySpec {
     }
 
     /// The task indices, sorted, each once.
+    ///
+    /// Marked in a bitmap as large as the highest index (at most
+    /// [`MAX_MAX_ARRAY_SIZE`] entries), so items that repeat each other
+    /// (`0-1000,0-1000,...`) cost no more memory than one.
     pub fn indices(&self) -> Vec<u32> {
-        let mut v: Vec<u32> = self.ranges.iter().flat_map(ArrayRange::indices).collect();
-        v.sort_unstable();
-        v.dedup();
-        v
+        let top = self.ranges.iter().map(|r| r.last).max().unwrap_or(0) as usize;
+        let mut seen = vec![false; top + 1];
+        for r in &self.ranges {
+            for i in r.indices() {
+                seen[i as usize] = true;
+            }
+        }
+        (0..=top as u32).filter(|&i| seen[i as usize]).collect()
     }
 
     /// How many tasks (`SLURM_ARRAY_TASK_COUNT`).

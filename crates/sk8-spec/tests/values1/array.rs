@@ -119,3 +119,22 @@ fn long_lists_are_cut_like_scontrol() {
     // Slurm joins 0 and 1 into a range before cutting.
     assert!(text.starts_with("0-1,4,9,16,25,36,49,64,81,100,"));
 }
+
+/// Issue 13: a `MaxArraySize` past Slurm's own ceiling (4000001) is held to
+/// it, and items repeating each other cost one bitmap, not one index each.
+#[test]
+fn array_sizes_are_bounded_whatever_the_maximum() {
+    use sk8_spec::array::MAX_MAX_ARRAY_SIZE;
+    assert!(ArraySpec::parse_with_max("4000000", u32::MAX).is_ok());
+    assert!(ArraySpec::parse_with_max("4000001", u32::MAX).is_err());
+    assert!(ArraySpec::parse_with_max("4294967295", u32::MAX).is_err());
+    let top = MAX_MAX_ARRAY_SIZE - 1;
+    let repeated = vec![format!("{}-{top}", top - 1000); 250].join(",");
+    let a = ArraySpec::parse_with_max(&repeated, u32::MAX).unwrap();
+    assert_eq!(a.len(), 1001);
+    assert_eq!(a.min(), Some(top - 1000));
+    assert_eq!(a.max(), Some(top));
+    // What Slurm's default allows is unchanged.
+    assert!("1000".parse::<ArraySpec>().is_ok());
+    assert!("1001".parse::<ArraySpec>().is_err());
+}
