@@ -8,18 +8,36 @@
 //! process tracking does, so stray background processes never keep a step's
 //! output open.
 //!
+//! # Hostile clients
+//!
+//! Anyone who can reach the port can connect, so nothing is spent on a
+//! connection before its `Hello` proves it holds the token. One thread, the
+//! gate, holds every connection that has not said `Hello` yet: it polls
+//! them without blocking, buffers at most [`HELLO_LIMIT`] bytes each, and
+//! drops one that has not sent a whole `Hello` within [`HELLO_TIMEOUT`] of
+//! connecting (one deadline for the whole frame: a byte every few seconds
+//! does not keep it alive). At most [`MAX_PENDING`] wait at once; a new one
+//! past that pushes out the oldest, so a flood of idle connections cannot
+//! shut out a real `srun`, whose `Hello` follows its connect at once. Only
+//! an authenticated connection gets a thread, and at most [`MAX_ACTIVE`]
+//! run at once (slurmd's `MAX_THREADS`); more wait, authenticated, for a
+//! free one. When `accept` fails for want of descriptors or memory
+//! (`EMFILE`, `ENFILE`, `ENOBUFS`, `ENOMEM`), the gate stops accepting for
+//! [`ACCEPT_BACKOFF`] instead of spinning on a listener that stays readable.
+//!
 //! A step launched with `pty` and a single task runs that task on a
 //! pseudo-terminal: `setsid --ctty` (util-linux) makes it a session leader
 //! whose controlling terminal is the terminal's slave side, and the agent
 //! relays the master side as the task's output and input.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::ffi::OsString;
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::os::unix::ffi::OsStringExt;
 use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::net::UnixStream;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -39,10 +57,26 @@ use crate::signals::{SIGKILL, SIGTERM, signal_groups};
 use crate::token::tokens_equal;
 
 /// The largest `Hello` frame read before the peer is authenticated.
-const HELLO_LIMIT: u32 = 64 << 10;
+pub const HELLO_LIMIT: u32 = 64 << 10;
 
-/// How long a peer may take to say `Hello`.
-const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a peer may take, from its connect, to send its whole `Hello`:
+/// Slurm's default `MessageTimeout`, which slurmd applies to a whole message.
+pub const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long an authenticated peer may take to send its whole request.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Connections that have not said `Hello` yet, held at once (each costs a
+/// descriptor and a buffer, no thread).
+pub const MAX_PENDING: usize = 128;
+
+/// Authenticated connections served at once, each on its own thread
+/// (slurmd's `MAX_THREADS`): a running step holds one for its lifetime.
+pub const MAX_ACTIVE: usize = 256;
+
+/// How long the gate stops accepting after `accept` ran out of descriptors
+/// or memory.
+pub const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
 /// What an agent serves.
 #[derive(Debug, Clone)]
@@ -73,11 +107,22 @@ struct Shared {
     live: Mutex<BTreeSet<u32>>,
     log: Mutex<Box<dyn Write + Send>>,
     stopping: AtomicBool,
+    /// A `Shutdown` has been answered: the gate returns.
+    shut_down: AtomicBool,
     /// Steps and scripts whose `Done` has not been sent yet.
     active: AtomicUsize,
+    /// Authenticated connections being served (at most [`MAX_ACTIVE`]).
+    connections: AtomicUsize,
+    /// Written to wake the gate (a connection ended, or shutdown).
+    wake: UnixStream,
 }
 
 impl Shared {
+    /// Wakes the gate from its poll; a full pipe already means "wake up".
+    fn wake_gate(&self) {
+        let _ = (&self.wake).write(&[1]);
+    }
+
     fn log(&self, line: &str) {
         let secs = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -114,6 +159,8 @@ impl Shared {
 /// A bound agent, ready to [`serve`](Agent::serve).
 pub struct Agent {
     listener: TcpListener,
+    /// The gate's end of [`Shared::wake`].
+    woken: UnixStream,
     shared: Arc<Shared>,
 }
 
@@ -137,12 +184,17 @@ impl Agent {
     pub fn bind(cfg: AgentConfig) -> io::Result<Self> {
         let listener = TcpListener::bind(cfg.listen)?;
         let addr = listener.local_addr()?;
+        listener.set_nonblocking(true)?;
         let log: Box<dyn Write + Send> = match &cfg.log {
             Some(p) => Box::new(OpenOptions::new().create(true).append(true).open(p)?),
             None => Box::new(io::stderr()),
         };
+        let (woken, wake) = UnixStream::pair()?;
+        woken.set_nonblocking(true)?;
+        wake.set_nonblocking(true)?;
         Ok(Self {
             listener,
+            woken,
             shared: Arc::new(Shared {
                 cfg,
                 addr,
@@ -150,7 +202,10 @@ impl Agent {
                 live: Mutex::new(BTreeSet::new()),
                 log: Mutex::new(log),
                 stopping: AtomicBool::new(false),
+                shut_down: AtomicBool::new(false),
                 active: AtomicUsize::new(0),
+                connections: AtomicUsize::new(0),
+                wake,
             }),
         })
     }
@@ -175,15 +230,325 @@ impl Agent {
             "listening on {} for job {}",
             self.shared.addr, self.shared.cfg.job_id
         ));
-        for conn in self.listener.incoming() {
-            if self.shared.stopping.load(Ordering::SeqCst) {
-                break;
-            }
-            let Ok(stream) = conn else { continue };
-            let shared = Arc::clone(&self.shared);
-            thread::spawn(move || handle(&shared, stream));
+        Gate {
+            shared: &self.shared,
+            pending: VecDeque::new(),
+            ready: VecDeque::new(),
+            paused_until: None,
+            paused_logged: false,
         }
-        Ok(())
+        .run(&self.listener, &self.woken)
+    }
+}
+
+/// A connection that has not sent its whole `Hello` yet.
+struct Pending {
+    stream: TcpStream,
+    peer: String,
+    /// The bytes of the `Hello` frame received so far (never more).
+    buf: Vec<u8>,
+    /// When it is dropped, `Hello` or not.
+    deadline: Instant,
+}
+
+/// What reading a pending connection came to.
+enum HelloState {
+    /// More bytes are needed.
+    Waiting,
+    /// The whole frame is in the buffer.
+    Complete,
+    /// Refuse and close, for this reason.
+    Failed(String),
+}
+
+impl Pending {
+    /// How many more bytes the frame needs: its length prefix first, then
+    /// exactly what that announces, so nothing after the `Hello` is read.
+    fn wanted(&self) -> Result<usize, String> {
+        if self.buf.len() < 4 {
+            return Ok(4 - self.buf.len());
+        }
+        let len = u32::from_be_bytes([self.buf[0], self.buf[1], self.buf[2], self.buf[3]]);
+        if !(sk8_proto::HEADER_AFTER_LEN..=HELLO_LIMIT).contains(&len) {
+            return Err(format!(
+                "bad first frame: a length of {len} bytes (a Hello takes at most {HELLO_LIMIT})"
+            ));
+        }
+        Ok(4 + len as usize - self.buf.len())
+    }
+
+    /// Reads what has arrived, without blocking.
+    fn read_some(&mut self) -> HelloState {
+        let mut chunk = [0_u8; 4096];
+        loop {
+            let want = match self.wanted() {
+                Ok(0) => return HelloState::Complete,
+                Ok(n) => n.min(chunk.len()),
+                Err(reason) => return HelloState::Failed(reason),
+            };
+            match self.stream.read(&mut chunk[..want]) {
+                Ok(0) if self.buf.is_empty() => {
+                    return HelloState::Failed("closed before sending a token".into());
+                }
+                Ok(0) => return HelloState::Failed("closed in the middle of its Hello".into()),
+                Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return HelloState::Waiting,
+                Err(e) => return HelloState::Failed(format!("bad first frame: {e}")),
+            }
+        }
+    }
+}
+
+/// The accept loop and every connection that has not said `Hello` yet
+/// (see the module's "Hostile clients").
+struct Gate<'a> {
+    shared: &'a Arc<Shared>,
+    pending: VecDeque<Pending>,
+    /// Authenticated, waiting for one of the [`MAX_ACTIVE`] threads.
+    ready: VecDeque<(TcpStream, String)>,
+    /// `accept` rests until then after running out of descriptors.
+    paused_until: Option<Instant>,
+    /// The current pause was logged (one line per run of failures).
+    paused_logged: bool,
+}
+
+impl Gate<'_> {
+    fn run(mut self, listener: &TcpListener, woken: &UnixStream) -> io::Result<()> {
+        use rustix::event::{PollFd, PollFlags, Timespec, poll};
+        loop {
+            if self.shared.shut_down.load(Ordering::SeqCst) {
+                return Ok(());
+            }
+            self.start_ready();
+            let now = Instant::now();
+            self.expire(now);
+            if self.paused_until.is_some_and(|t| now >= t) {
+                self.paused_until = None;
+            }
+            // Past the cap a new connection pushes out the oldest pending
+            // one; with none pending (all authenticated and queued) the
+            // listener waits.
+            let room = self.pending.len() + self.ready.len() < MAX_PENDING;
+            let listen = self.paused_until.is_none() && (room || !self.pending.is_empty());
+            let next = self
+                .pending
+                .iter()
+                .map(|p| p.deadline)
+                .chain(self.paused_until)
+                .min();
+            let timeout = next.map(|t| {
+                let d = t.saturating_duration_since(now) + Duration::from_millis(1);
+                Timespec {
+                    tv_sec: i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+                    tv_nsec: i64::from(d.subsec_nanos()),
+                }
+            });
+            let (woke, accept, readable) = {
+                let mut fds = Vec::with_capacity(2 + self.pending.len());
+                fds.push(PollFd::new(woken, PollFlags::IN));
+                if listen {
+                    fds.push(PollFd::new(listener, PollFlags::IN));
+                }
+                for p in &self.pending {
+                    fds.push(PollFd::new(&p.stream, PollFlags::IN));
+                }
+                match poll(&mut fds, timeout.as_ref()) {
+                    Ok(_) => {}
+                    Err(rustix::io::Errno::INTR) => continue,
+                    Err(e) => return Err(e.into()),
+                }
+                let hit = |f: &PollFd<'_>| !f.revents().is_empty();
+                let skip = 1 + usize::from(listen);
+                (
+                    hit(&fds[0]),
+                    listen && hit(&fds[1]),
+                    fds[skip..].iter().map(hit).collect::<Vec<bool>>(),
+                )
+            };
+            if woke {
+                let mut sink = [0_u8; 64];
+                while matches!((&*woken).read(&mut sink), Ok(n) if n > 0) {}
+            }
+            self.read_pending(&readable);
+            if accept {
+                self.accept_all(listener);
+            }
+        }
+    }
+
+    /// Hands queued authenticated connections to free threads.
+    fn start_ready(&mut self) {
+        while self.shared.connections.load(Ordering::SeqCst) < MAX_ACTIVE {
+            let Some((stream, peer)) = self.ready.pop_front() else {
+                return;
+            };
+            self.start(stream, peer);
+        }
+    }
+
+    /// Drops the connections whose `Hello` deadline passed.
+    fn expire(&mut self, now: Instant) {
+        let (late, on_time): (Vec<Pending>, Vec<Pending>) =
+            self.pending.drain(..).partition(|p| p.deadline <= now);
+        self.pending = on_time.into();
+        for p in late {
+            self.refuse(
+                p.stream,
+                &p.peer,
+                format!("no whole Hello within {} s", HELLO_TIMEOUT.as_secs()),
+            );
+        }
+    }
+
+    fn read_pending(&mut self, readable: &[bool]) {
+        let mut keep = VecDeque::with_capacity(self.pending.len());
+        let pending = std::mem::take(&mut self.pending);
+        for (mut p, &ready) in pending
+            .into_iter()
+            .zip(readable.iter().chain(std::iter::repeat(&false)))
+        {
+            if !ready {
+                keep.push_back(p);
+                continue;
+            }
+            match p.read_some() {
+                HelloState::Waiting => keep.push_back(p),
+                HelloState::Failed(reason) => self.refuse(p.stream, &p.peer, reason),
+                HelloState::Complete => {
+                    let hello = read_frame_limited(&mut p.buf.as_slice(), HELLO_LIMIT)
+                        .map_err(|e| format!("bad first frame: {e}"))
+                        .and_then(|f| f.ok_or_else(|| "closed before sending a token".into()))
+                        .and_then(|f| authenticate(self.shared, &f));
+                    match hello {
+                        Err(reason) => self.refuse(p.stream, &p.peer, reason),
+                        Ok(()) => {
+                            if p.stream.set_nonblocking(false).is_err() {
+                                continue;
+                            }
+                            if self.shared.connections.load(Ordering::SeqCst) < MAX_ACTIVE {
+                                self.start(p.stream, p.peer);
+                            } else {
+                                self.ready.push_back((p.stream, p.peer));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        self.pending = keep;
+    }
+
+    fn accept_all(&mut self, listener: &TcpListener) {
+        loop {
+            match listener.accept() {
+                Ok((stream, addr)) => {
+                    self.paused_logged = false;
+                    if stream.set_nonblocking(true).is_err() {
+                        continue;
+                    }
+                    let _ = stream.set_nodelay(true);
+                    if self.pending.len() + self.ready.len() >= MAX_PENDING {
+                        match self.pending.pop_front() {
+                            Some(old) => self.refuse(
+                                old.stream,
+                                &old.peer,
+                                format!("{MAX_PENDING} connections were waiting for a Hello"),
+                            ),
+                            None => {
+                                self.refuse(
+                                    stream,
+                                    &addr.to_string(),
+                                    "too many connections".into(),
+                                );
+                                return;
+                            }
+                        }
+                    }
+                    self.pending.push_back(Pending {
+                        stream,
+                        peer: addr.to_string(),
+                        buf: Vec::new(),
+                        deadline: Instant::now() + HELLO_TIMEOUT,
+                    });
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::Interrupted | io::ErrorKind::ConnectionAborted
+                    ) => {}
+                Err(e) => {
+                    // Out of descriptors (EMFILE, ENFILE) or memory: the
+                    // listener stays readable, so polling it again at once
+                    // would spin. Rest, and let deadlines free descriptors.
+                    if !self.paused_logged {
+                        self.shared.log(&format!(
+                            "cannot accept a connection: {}; pausing accepts for {} ms",
+                            strerror(&e),
+                            ACCEPT_BACKOFF.as_millis()
+                        ));
+                        self.paused_logged = true;
+                    }
+                    self.paused_until = Some(Instant::now() + ACCEPT_BACKOFF);
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Serves an authenticated connection on a thread of its own.
+    fn start(&mut self, stream: TcpStream, peer: String) {
+        self.shared.connections.fetch_add(1, Ordering::SeqCst);
+        let shared = Arc::clone(self.shared);
+        let spawned = thread::Builder::new()
+            .name("sk8-agent-conn".into())
+            .spawn(move || {
+                let _slot = Slot(&shared);
+                serve_connection(&shared, stream, &peer);
+            });
+        if let Err(e) = spawned {
+            self.shared.connections.fetch_sub(1, Ordering::SeqCst);
+            self.shared
+                .log(&format!("cannot start a thread for a connection: {e}"));
+        }
+    }
+
+    /// Tells the peer why (best effort: the socket does not block) and closes.
+    fn refuse(&self, mut stream: TcpStream, peer: &str, reason: String) {
+        self.shared
+            .log(&format!("refused connection from {peer}: {reason}"));
+        let _ = stream.write_all(&Frame::event(&Event::Refused { reason }).encode());
+        let _ = stream.shutdown(Shutdown::Both);
+    }
+}
+
+/// One of the [`MAX_ACTIVE`] connection threads; frees its place and wakes
+/// the gate however the thread ends.
+struct Slot<'a>(&'a Shared);
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        self.0.connections.fetch_sub(1, Ordering::SeqCst);
+        self.0.wake_gate();
+    }
+}
+
+/// Reads from a socket until one deadline for everything read through it.
+struct DeadlineReader<'a> {
+    stream: &'a TcpStream,
+    deadline: Instant,
+}
+
+impl Read for DeadlineReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(io::ErrorKind::TimedOut.into());
+        }
+        self.stream.set_read_timeout(Some(left))?;
+        let mut s = self.stream;
+        s.read(buf)
     }
 }
 
@@ -202,12 +567,7 @@ pub fn watch_lifeline<R: Read>(mut stdin: R) {
 
 /// Checks the `Hello` of a new connection; the reason is for the log and the
 /// peer, and never contains the token.
-fn authenticate(shared: &Shared, stream: &mut TcpStream) -> Result<(), String> {
-    let frame = match read_frame_limited(stream, HELLO_LIMIT) {
-        Ok(Some(f)) => f,
-        Ok(None) => return Err("closed before sending a token".into()),
-        Err(e) => return Err(format!("bad first frame: {e}")),
-    };
+fn authenticate(shared: &Shared, frame: &Frame) -> Result<(), String> {
     match frame.to_request() {
         Ok(Request::Hello { token, job_id }) => {
             let ok = tokens_equal(token.as_bytes(), shared.cfg.token.as_bytes());
@@ -233,23 +593,18 @@ fn send(w: &Mutex<TcpStream>, frame: &Frame) -> bool {
     }
 }
 
-fn handle(shared: &Arc<Shared>, mut stream: TcpStream) {
-    let peer = stream
-        .peer_addr()
-        .map_or_else(|_| "unknown peer".to_string(), |a| a.to_string());
-    let _ = stream.set_nodelay(true);
-    let _ = stream.set_read_timeout(Some(HELLO_TIMEOUT));
-    if let Err(reason) = authenticate(shared, &mut stream) {
-        shared.log(&format!("refused connection from {peer}: {reason}"));
-        let _ = write_frame(&mut stream, &Frame::event(&Event::Refused { reason }));
-        let _ = stream.shutdown(Shutdown::Both);
-        return;
-    }
+/// Serves an authenticated connection: welcomes it, reads its one request
+/// (within [`REQUEST_TIMEOUT`]) and carries it out.
+fn serve_connection(shared: &Arc<Shared>, mut stream: TcpStream, peer: &str) {
     if write_frame(&mut stream, &Frame::event(&Event::Welcome)).is_err() {
         return;
     }
+    let request = read_frame(&mut DeadlineReader {
+        stream: &stream,
+        deadline: Instant::now() + REQUEST_TIMEOUT,
+    });
     let _ = stream.set_read_timeout(None);
-    let request = match read_frame(&mut stream).map(|f| f.map(|f| f.to_request())) {
+    let request = match request.map(|f| f.map(|f| f.to_request())) {
         Ok(Some(Ok(r))) => r,
         Ok(None) => return,
         Ok(Some(Err(e))) | Err(e) => {
@@ -273,8 +628,8 @@ fn handle(shared: &Arc<Shared>, mut stream: TcpStream) {
                 thread::sleep(Duration::from_millis(5));
             }
             let _ = write_frame(&mut stream, &Frame::event(&Event::Done));
-            // Wake the accept loop so that it sees `stopping`.
-            let _ = TcpStream::connect(shared.addr);
+            shared.shut_down.store(true, Ordering::SeqCst);
+            shared.wake_gate();
         }
         Request::Launch(spec) => {
             shared.log(&format!(

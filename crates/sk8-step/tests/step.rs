@@ -5,5 +5,6 @@
 mod step {
     pub mod agent;
     pub mod harness;
+    pub mod hostile;
     pub mod srun;
 }

@@ -134,6 +134,17 @@ pub struct Job {
 impl Job {
     /// Starts agents for `nodes` (name, CPUs) with job id `job_id`.
     pub fn start(job_id: u32, nodes: &[(&str, u32)], ntasks: Option<u32>) -> Self {
+        Self::start_with(job_id, nodes, ntasks, &bin("sk8-agent"))
+    }
+
+    /// [`Job::start`] with `agent` run as the agents (a wrapper that
+    /// changes a limit, then execs the real `sk8-agent`).
+    pub fn start_with(
+        job_id: u32,
+        nodes: &[(&str, u32)],
+        ntasks: Option<u32>,
+        agent: &Path,
+    ) -> Self {
         let dir = tempdir("job");
         let token_file = dir.join("token");
         std::fs::write(&token_file, format!("{TOKEN}\n")).expect("token file");
@@ -144,15 +155,8 @@ impl Job {
             .iter()
             .map(|(name, _)| {
                 let log = dir.join(format!("agent-{name}.log"));
-                spawn_agent(
-                    &bin("sk8-agent"),
-                    name,
-                    localhost,
-                    &token_file,
-                    job_id,
-                    Some(&log),
-                )
-                .expect("agent starts")
+                spawn_agent(agent, name, localhost, &token_file, job_id, Some(&log))
+                    .expect("agent starts")
             })
             .collect();
         let mut environment = BTreeMap::new();
