@@ -1,14 +1,36 @@
 //! The control channel of a running job's supervisor: a Unix socket in the
 //! job's directory, one line per request, answered `ok` or `error: ...`.
 //! Only the job owner can reach it (the directory is 0700).
+//!
+//! The supervisor serves it with [`serve`]: each connection on a short-lived
+//! thread of its own, at most [`MAX_CLIENTS`] at once, and each must send
+//! its whole line (at most [`MAX_LINE`] bytes) within [`LINE_DEADLINE`] of
+//! being accepted. A client that connects and sends half a line, or
+//! nothing, is dropped then, and never holds up `scancel`.
 
-use std::io::{BufRead, BufReader, Write};
-use std::os::unix::net::UnixStream;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 /// How long a just-started supervisor may take to bind its socket.
 const SUPERVISOR_START: Duration = Duration::from_secs(5);
+
+/// How long a client may take, from being accepted, to send its whole line.
+pub const LINE_DEADLINE: Duration = Duration::from_secs(2);
+
+/// The longest request line read (the longest real one,
+/// `signal 2147483647 1 1`, has 21 bytes).
+pub const MAX_LINE: usize = 256;
+
+/// Clients read at once; more wait in the socket's backlog until one of
+/// them is answered or dropped.
+pub const MAX_CLIENTS: usize = 16;
+
+/// How long the accept loop rests when `accept` fails (out of descriptors).
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
 /// What a backend call asks a supervisor to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,6 +98,110 @@ impl Msg {
             ["reload"] => Self::Reload,
             _ => return None,
         })
+    }
+}
+
+/// Serves the control socket until `deliver` returns `false`: reads one
+/// line per connection (see the module docs for the limits) and hands the
+/// message, with the connection to answer on, to `deliver`; a line that is
+/// not a request is answered `error: bad request` here.
+pub fn serve<F>(listener: &UnixListener, deliver: F)
+where
+    F: Fn(Msg, UnixStream) -> bool + Send + Sync + 'static,
+{
+    let deliver = Arc::new(deliver);
+    let clients = Arc::new((Mutex::new(0_usize), Condvar::new()));
+    let stop = Arc::new(AtomicBool::new(false));
+    while !stop.load(Ordering::SeqCst) {
+        let permit = Permit::wait(&clients);
+        let conn = match listener.accept() {
+            Ok((conn, _)) => conn,
+            Err(e) => {
+                drop(permit);
+                if e.kind() != std::io::ErrorKind::Interrupted {
+                    std::thread::sleep(ACCEPT_BACKOFF);
+                }
+                continue;
+            }
+        };
+        let deliver = Arc::clone(&deliver);
+        let stop = Arc::clone(&stop);
+        // A thread that cannot start drops its closure, and the permit in it.
+        let spawned = std::thread::Builder::new()
+            .name("sk8-control".into())
+            .spawn(move || {
+                let _permit = permit;
+                let line = read_line(&conn, Instant::now() + LINE_DEADLINE);
+                let _ = conn.set_read_timeout(None);
+                match line.as_deref().map(Msg::parse) {
+                    Ok(Some(msg)) => {
+                        if !deliver(msg, conn) {
+                            stop.store(true, Ordering::SeqCst);
+                        }
+                    }
+                    Ok(None) => {
+                        let _ = (&conn).write_all(b"error: bad request\n");
+                    }
+                    // Too slow, too long, or gone: nothing to answer.
+                    Err(_) => {}
+                }
+            });
+        if spawned.is_err() {
+            std::thread::sleep(ACCEPT_BACKOFF);
+        }
+    }
+}
+
+/// One of the [`MAX_CLIENTS`] places; given back when dropped.
+struct Permit(Arc<(Mutex<usize>, Condvar)>);
+
+impl Permit {
+    /// Waits for a free place.
+    fn wait(clients: &Arc<(Mutex<usize>, Condvar)>) -> Self {
+        let (count, freed) = &**clients;
+        let mut n = count.lock().unwrap_or_else(PoisonError::into_inner);
+        while *n >= MAX_CLIENTS {
+            n = freed.wait(n).unwrap_or_else(PoisonError::into_inner);
+        }
+        *n += 1;
+        Self(Arc::clone(clients))
+    }
+}
+
+impl Drop for Permit {
+    fn drop(&mut self) {
+        let (count, freed) = &*self.0;
+        let mut n = count.lock().unwrap_or_else(PoisonError::into_inner);
+        *n -= 1;
+        freed.notify_one();
+    }
+}
+
+/// Reads one line (without its newline) of at most [`MAX_LINE`] bytes, all
+/// of it before `deadline`.
+fn read_line(conn: &UnixStream, deadline: Instant) -> std::io::Result<String> {
+    let mut line = Vec::new();
+    let mut byte = [0_u8; 64];
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(std::io::ErrorKind::TimedOut.into());
+        }
+        conn.set_read_timeout(Some(left))?;
+        // Never read past the newline: the answer goes back on this socket.
+        let n = match (&*conn).read(&mut byte[..1]) {
+            Ok(0) => return Err(std::io::ErrorKind::UnexpectedEof.into()),
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if byte[..n] == *b"\n" {
+            return String::from_utf8(line).map_err(|_| std::io::ErrorKind::InvalidData.into());
+        }
+        line.extend_from_slice(&byte[..n]);
+        if line.len() > MAX_LINE {
+            return Err(std::io::ErrorKind::InvalidData.into());
+        }
     }
 }
 

@@ -4,7 +4,7 @@
 //! and `--signal`, carries out cancel and signal requests, and records how
 //! the job ended.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::{UnixListener, UnixStream};
@@ -153,21 +153,9 @@ impl Supervisor {
             .map_err(host_err("cannot bind the control socket"))?;
         let tx = sender.clone();
         std::thread::spawn(move || {
-            for conn in listener.incoming() {
-                let Ok(conn) = conn else { continue };
-                let mut line = String::new();
-                let read = BufReader::new(&conn).read_line(&mut line);
-                match (read, Msg::parse(&line)) {
-                    (Ok(_), Some(msg)) => {
-                        if tx.send(Event::Control(msg, conn)).is_err() {
-                            return;
-                        }
-                    }
-                    _ => {
-                        let _ = (&conn).write_all(b"error: bad request\n");
-                    }
-                }
-            }
+            control::serve(&listener, move |msg, conn| {
+                tx.send(Event::Control(msg, conn)).is_ok()
+            });
         });
         Ok(Self {
             backend,

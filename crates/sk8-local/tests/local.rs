@@ -938,3 +938,32 @@ fn an_empty_state_db_is_refused_not_replaced() {
     assert!(err.contains("\n(hint: "), "{err}");
     assert_eq!(std::fs::metadata(&db).unwrap().len(), 0);
 }
+
+/// Issue 13: a client holding the supervisor's control socket open with
+/// half a line made `scancel` return 0 after 10 s without cancelling. Each
+/// client now has its own short deadline and the others are served.
+#[test]
+fn a_stuck_control_client_does_not_stop_a_cancel() {
+    use std::io::Write;
+    use std::os::unix::net::UnixStream;
+    let lab = Lab::new("stuckctl", ONE_NODE);
+    let script = lab.script("sleep.sh", "echo started\nsleep 1000\n");
+    let id = lab.submit(&[&script]);
+    lab.wait_for("the script to start", || {
+        lab.read(&format!("slurm-{id}.out")) == "started\n"
+    });
+    let ctl = lab.home.join("jobs").join(id.to_string()).join("ctl");
+    let mut stuck: Vec<UnixStream> = Vec::new();
+    // More than the 16 clients the supervisor reads at once.
+    for _ in 0..20 {
+        let mut c = UnixStream::connect(&ctl).unwrap();
+        c.write_all(b"canc").unwrap();
+        stuck.push(c);
+    }
+    lab.backend
+        .signal(JobRef::job(id), None, SignalScope::default())
+        .unwrap();
+    let j = lab.wait_finished(id);
+    assert_eq!(j.state, JobState::Cancelled);
+    drop(stuck);
+}
