@@ -48,7 +48,7 @@ pub fn check_frames(data: &[u8]) -> (usize, usize) {
         let used = before.len() - rest.len();
         let len = u32::from_be_bytes([before[0], before[1], before[2], before[3]]);
         assert_eq!(used, 4 + len as usize);
-        assert!(len >= HEADER_AFTER_LEN && len <= MAX_FRAME);
+        assert!((HEADER_AFTER_LEN..=MAX_FRAME).contains(&len));
         assert_eq!(
             frame.encode(),
             &before[..used],
