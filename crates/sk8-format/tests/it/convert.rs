@@ -257,10 +257,10 @@ pub fn job(m: &BTreeMap<String, String>) -> JobInfo {
         .filter(|&n: &i32| n != 0);
     s.requeue = Some(g("Requeue").unwrap() == "1");
     if let Some(mem) = g("MinMemoryNode") {
-        s.memory = Some(Memory::PerNode(MemSize::from_str(mem).unwrap()));
+        s.memory = Some(Memory::PerNode(scontrol_mem(mem)));
     }
     if let Some(mem) = g("MinMemoryCPU") {
-        s.memory = Some(Memory::PerCpu(MemSize::from_str(mem).unwrap()));
+        s.memory = Some(Memory::PerCpu(scontrol_mem(mem)));
     }
     let cpt: u32 = g("CPUs/Task").unwrap().parse().unwrap();
     s.cpus_per_task = (cpt != 1).then_some(cpt);
@@ -436,4 +436,25 @@ pub fn sacct(lines: &[&str]) -> Vec<JobInfo> {
         jobs.push(j);
     }
     jobs
+}
+
+/// A size as `scontrol show job` prints it (`MinMemoryNode=`): sbatch's
+/// syntax, or a two-decimal figure (`1.50G` for `--mem=1536M`), which
+/// sbatch itself would refuse.
+fn scontrol_mem(text: &str) -> MemSize {
+    if let Ok(size) = MemSize::from_str(text) {
+        return size;
+    }
+    let (num, unit) = text.split_at(text.len() - 1);
+    let scale = match unit {
+        "K" => 1.0 / 1024.0,
+        "M" => 1.0,
+        "G" => 1024.0,
+        "T" => 1024.0 * 1024.0,
+        _ => panic!("memory size `{text}` from scontrol"),
+    };
+    let mb: f64 = num
+        .parse()
+        .unwrap_or_else(|_| panic!("memory size `{text}` from scontrol"));
+    MemSize::from_megabytes((mb * scale).round() as u64)
 }
