@@ -168,6 +168,9 @@ fn issue_13_reproducers_end_cleanly_under_a_memory_cap() {
             1,
             "sbatch: error:",
         ),
+        // An endless script is read only as far as the 4 MiB limit (then
+        // refused: it is all NULs).
+        ("sbatch", &["--hold", "/dev/zero"], 1, "sbatch: error:"),
     ];
     for &(bin, args, code, message) in cases {
         let out = capped(bin, args, &[], h);
@@ -181,6 +184,66 @@ fn issue_13_reproducers_end_cleanly_under_a_memory_cap() {
     }
     // Nothing was submitted by the refused sbatch.
     let out = capped("squeue", &["-h", "-t", "all"], &[], h);
+    assert_ended(&out, 0, "", "squeue -h -t all");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "");
+}
+
+/// Slurm's `max_script_size` (4 MiB): a script of exactly that size is
+/// accepted, one byte more is refused with slurmctld's message, from a file
+/// and from standard input alike, as the reference answers.
+#[test]
+fn a_script_over_4_mib_is_refused_as_slurm_refuses_it() {
+    use sk8_tests::refslurm::{Submission, require_or_skip};
+    let reference = require_or_skip("a_script_over_4_mib_is_refused_as_slurm_refuses_it");
+    let dir = home("script-size");
+    let limit = 4 << 20;
+    let sk8_home = dir.path().join("sk8").display().to_string();
+    let env = [("SK8_HOME", sk8_home.as_str())];
+    for size in [limit, limit + 1] {
+        let header = "#!/bin/sh\n#SBATCH -t 5\ntrue\n";
+        let script = format!("{header}{}\n", "#".repeat(size - header.len() - 1));
+        assert_eq!(script.len(), size);
+        for stdin in [false, true] {
+            let mut sub = Submission::new(&script, &[]).env(&env);
+            sub.stdin = stdin;
+            let ours = sub.run(&ours("sbatch"), &["--test-only"], dir.path());
+            let what = format!("{size} bytes, stdin {stdin}");
+            if size > limit {
+                assert_eq!(ours.exit_code, 1, "{what}: {}", ours.stderr);
+                assert_eq!(
+                    ours.stderr,
+                    "allocation failure: Pathname of a file, directory or other parameter too long\n",
+                    "{what}"
+                );
+            } else {
+                assert_eq!(ours.exit_code, 0, "{what}: {}", ours.stderr);
+            }
+            if reference {
+                let theirs = sub.test_only();
+                assert_eq!(
+                    ours.exit_code, theirs.exit_code,
+                    "{what}: {}",
+                    theirs.stderr
+                );
+                if size > limit {
+                    assert_eq!(ours.stderr, theirs.stderr, "{what}");
+                }
+            }
+        }
+    }
+    // Submitted for real, the refused script leaves no job behind.
+    let mut sub =
+        Submission::new(&format!("#!/bin/sh\n{}", "#".repeat(limit)), &["--hold"]).env(&env);
+    sub.stdin = true;
+    let out = sub.run(&ours("sbatch"), &[], dir.path());
+    assert_eq!(
+        (out.exit_code, out.stderr.as_str()),
+        (
+            1,
+            "sbatch: error: Batch job submission failed: Pathname of a file, directory or other parameter too long\n"
+        )
+    );
+    let out = capped("squeue", &["-h", "-t", "all"], &[], dir.path());
     assert_ended(&out, 0, "", "squeue -h -t all");
     assert_eq!(String::from_utf8_lossy(&out.stdout), "");
 }

@@ -24,13 +24,11 @@ pub struct RealHost;
 
 impl Host for RealHost {
     fn read_file(&self, path: &str) -> std::io::Result<Vec<u8>> {
-        std::fs::read(path)
+        read_bounded(std::fs::File::open(path)?)
     }
 
     fn read_stdin(&self) -> std::io::Result<Vec<u8>> {
-        let mut buf = Vec::new();
-        std::io::stdin().lock().read_to_end(&mut buf)?;
-        Ok(buf)
+        read_bounded(std::io::stdin().lock())
     }
 
     fn is_readable_file(&self, path: &str) -> bool {
@@ -38,6 +36,14 @@ impl Host for RealHost {
             .and_then(|f| f.metadata())
             .is_ok_and(|m| m.is_file())
     }
+}
+
+/// The first `MAX_SCRIPT_SIZE + 1` bytes of `from`: all the parser looks at.
+fn read_bounded(from: impl Read) -> std::io::Result<Vec<u8>> {
+    let limit = sk8_opts::sbatch::MAX_SCRIPT_SIZE + 1;
+    let mut buf = Vec::new();
+    from.take(limit as u64).read_to_end(&mut buf)?;
+    Ok(buf)
 }
 
 /// The submission context of this process: argv\[0\], working directory,

@@ -369,6 +369,9 @@ fn read_nodefile(host: &dyn crate::sbatch::Host, path: &str) -> Result<String, F
             "slurm_allocate_resources error opening file {path}, No such file or directory"
         )))
     })?;
+    if bytes.len() > crate::sbatch::MAX_SCRIPT_SIZE {
+        return Err(bad());
+    }
     let text = String::from_utf8_lossy(&bytes);
     let mut hosts = Vec::new();
     for line in text.lines() {

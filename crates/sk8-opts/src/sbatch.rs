@@ -22,11 +22,21 @@ use crate::resolve::{Defaults, to_spec};
 use crate::state::{Opts, Source};
 use crate::table::{Cmd, OPTIONS, OptDef, OptId};
 
+/// The longest batch script Slurm accepts: `SchedulerParameters`'
+/// `max_script_size`, 4 MiB by default. slurmctld refuses a longer one with
+/// `Pathname of a file, directory or other parameter too long`.
+pub const MAX_SCRIPT_SIZE: usize = 4 << 20;
+
 /// What the parser needs from the machine it runs on.
+///
+/// The parser accepts no file longer than [`MAX_SCRIPT_SIZE`], so a reader
+/// may stop after `MAX_SCRIPT_SIZE + 1` bytes: enough to tell that a file is
+/// too long without holding all of it (or reading `/dev/zero` forever).
 pub trait Host {
-    /// The contents of the file at `path` (absolute).
+    /// The contents of the file at `path` (absolute), or at least its first
+    /// `MAX_SCRIPT_SIZE + 1` bytes.
     fn read_file(&self, path: &str) -> std::io::Result<Vec<u8>>;
-    /// Everything on standard input.
+    /// Standard input, or at least its first `MAX_SCRIPT_SIZE + 1` bytes.
     fn read_stdin(&self) -> std::io::Result<Vec<u8>>;
     /// True when `path` (absolute) names a readable regular file.
     fn is_readable_file(&self, path: &str) -> bool;
@@ -215,6 +225,19 @@ pub fn parse(args: &[String], ctx: &Context, host: &dyn Host) -> Result<Action, 
         return Err(Failure::error(
             "don't specify both --verbose (-v) and --quiet (-Q)",
             EXIT_ERROR,
+        ));
+    }
+    // slurmctld's check, after everything sbatch itself validates.
+    if script.len() > MAX_SCRIPT_SIZE {
+        return Err(with_notes(
+            &notes,
+            Failure::error(
+                format!(
+                    "{}Pathname of a file, directory or other parameter too long",
+                    crate::SUBMISSION_FAILED
+                ),
+                EXIT_ERROR,
+            ),
         ));
     }
     Ok(Action::Submit(Box::new(Submission {
