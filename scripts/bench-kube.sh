@@ -16,6 +16,8 @@ need kubectl kubernetes-client
 cargo build -q --release --bins
 ours=$PWD/target/release
 work=$(mktemp -d)
+# sk8's commands by their Slurm names: links to the multi-call binary.
+"$ours/sk8" install-links "$work/bin" >/dev/null
 "$ours/sk8-kubesim" --nodes 4 --gpus 8 --gpu-product NVIDIA-H100-80GB-HBM3 --provider kueue \
   --no-run-pods --kubeconfig "$work/kubeconfig" >"$work/sim.log" 2>&1 &
 sim=$!
@@ -61,8 +63,8 @@ PY
 echo "| command (against sk8-kubesim) | mean | median | peak memory |"
 echo "|---|---|---|---|"
 time_of '`kubectl create -f` one ConfigMap' kubectl create -f "$work/cm.yaml"
-time_of '`sbatch` two-node GPU job' "$ours/sbatch" "$work/train.sh"
-for _ in $(seq 1000); do "$ours/sbatch" --hold --wrap true >/dev/null; done
-[ "$("$ours/squeue" -h | wc -l)" -eq 1034 ] || echo "warning: not 1,034 jobs" >&2
-time_of '`squeue` over 1,000 held + 34 two-node jobs' "$ours/squeue"
+time_of '`sbatch` two-node GPU job' "$work/bin/sbatch" "$work/train.sh"
+for _ in $(seq 1000); do "$work/bin/sbatch" --hold --wrap true >/dev/null; done
+[ "$("$work/bin/squeue" -h | wc -l)" -eq 1034 ] || echo "warning: not 1,034 jobs" >&2
+time_of '`squeue` over 1,000 held + 34 two-node jobs' "$work/bin/squeue"
 time_of '`kubectl get configmaps` (same objects)' kubectl get configmaps

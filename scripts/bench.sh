@@ -11,9 +11,11 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 command -v hyperfine >/dev/null || { apt-get update -qq && apt-get install -y -qq hyperfine >/dev/null; }
 cargo build -q --release --bins
-ours=$PWD/target/release
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+# Ours by their Slurm names: links to the multi-call binary, as installed.
+ours=$work/bin
+target/release/sk8 install-links "$ours" >/dev/null
 # Ours run on the local backend in a scratch state directory shaped like the
 # reference's node.
 export SK8_HOME="$work/home"

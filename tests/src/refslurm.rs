@@ -9,7 +9,6 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::{Mutex, OnceLock};
 
 use crate::outcome::Outcome;
 use crate::scontrol::JobFields;
@@ -19,46 +18,22 @@ use crate::tempdir::TempDir;
 /// they are never confused with ours.
 pub const BIN_DIR: &str = "/usr/bin";
 
-/// Set to `required` (as CI does), a missing reference fails tests instead of
-/// skipping them.
-pub const REQUIRED_VAR: &str = "SK8_REFSLURM";
-
 /// The path of a reference Slurm command (`sbatch` -> `/usr/bin/sbatch`).
 pub fn reference(cmd: &str) -> PathBuf {
     Path::new(BIN_DIR).join(cmd)
 }
 
-/// Whether the reference Slurm is installed and its controller answers.
-/// Asked once per test binary.
+/// Whether the reference Slurm is installed and its controller answers
+/// (sk8-harness' guard, asked once per test binary).
 pub fn available() -> bool {
-    static UP: OnceLock<bool> = OnceLock::new();
-    *UP.get_or_init(|| {
-        reference("sbatch").is_file()
-            && Command::new(reference("scontrol"))
-                .arg("ping")
-                .stdin(Stdio::null())
-                .output()
-                .is_ok_and(|o| {
-                    o.status.success() && String::from_utf8_lossy(&o.stdout).contains(" is UP")
-                })
-    })
+    sk8_harness::reference::available()
 }
 
-/// Whether test `name` can run against the reference. When it cannot, prints
-/// `SKIPPED: reference Slurm not running` to stderr and returns false, or,
-/// with `SK8_REFSLURM=required`, panics.
-pub fn require_or_skip(name: &str) -> bool {
-    if available() {
-        return true;
-    }
-    if std::env::var(REQUIRED_VAR).is_ok_and(|v| v == "required") {
-        panic!(
-            "{name}: reference Slurm not running but {REQUIRED_VAR}=required \
-             (start it with `bash ../shared/refslurm/start.sh`)"
-        );
-    }
-    eprintln!("SKIPPED: reference Slurm not running ({name})");
-    false
+/// Fails differential test `name` unless the reference answers. Such tests
+/// are `#[ignore = "needs the reference Slurm"]`; CI runs them with
+/// `--include-ignored`, so they compare or fail, never skip.
+pub fn require(name: &str) {
+    sk8_harness::reference::require(name);
 }
 
 /// The workspace root (the directory of the root `Cargo.toml`).
@@ -81,46 +56,17 @@ pub fn shared_dir() -> PathBuf {
         .join("shared")
 }
 
-/// The path of our built binary `bin` (`sbatch`, `srun`...).
+/// The path of our command `bin` (`sbatch`, `srun`..., `sk8-agent`).
 ///
 /// `SK8_OURS_<BIN>` (e.g. `SK8_OURS_SBATCH`) overrides it, which lets a test
 /// be pointed at any implementation, the reference included. Otherwise it is
-/// the binary beside this test's own executable (`target/<profile>/`), which
-/// `cargo test --workspace` builds; when it is missing there, it is built once
-/// with `cargo build --bin <bin>`.
+/// sk8-harness' link of that name to the multi-call `sk8`.
 pub fn ours(bin: &str) -> PathBuf {
     let var = format!("SK8_OURS_{}", bin.to_uppercase().replace('-', "_"));
     if let Some(path) = std::env::var_os(&var) {
         return PathBuf::from(path);
     }
-    let exe = std::env::current_exe().expect("the test knows its own path");
-    // target/<profile>/deps/<test>-<hash>
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("the test runs from target/<profile>/deps");
-    let path = profile_dir.join(bin);
-    if !path.is_file() {
-        build_once(bin, profile_dir);
-    }
-    path
-}
-
-fn build_once(bin: &str, profile_dir: &Path) {
-    static BUILDING: Mutex<()> = Mutex::new(());
-    let _guard = BUILDING.lock().unwrap_or_else(|e| e.into_inner());
-    if profile_dir.join(bin).is_file() {
-        return;
-    }
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut cmd = Command::new(cargo);
-    cmd.current_dir(workspace_root())
-        .args(["build", "--quiet", "--bin", bin]);
-    if profile_dir.file_name().is_some_and(|p| p == "release") {
-        cmd.arg("--release");
-    }
-    let status = cmd.status().expect("cargo runs");
-    assert!(status.success(), "cargo build --bin {bin} failed");
+    sk8_harness::bins::command(bin)
 }
 
 /// One sbatch invocation, described once and run under any implementation.

@@ -618,10 +618,9 @@ fn json_keys(text: &str, list: &str) -> String {
 }
 
 #[test]
+#[ignore = "needs the reference Slurm"]
 fn query_commands_match_the_reference() {
-    if !refslurm::require_or_skip("query_commands_match_the_reference") {
-        return;
-    }
+    refslurm::require("query_commands_match_the_reference");
     for bin in [
         "squeue",
         "sinfo",

@@ -105,10 +105,9 @@ const KNOWN_DIFFERENCES: &[Known] = &[
 ];
 
 #[test]
+#[ignore = "needs the reference Slurm"]
 fn batch_jobs_match_the_reference() {
-    if !refslurm::require_or_skip("batch_jobs_match_the_reference") {
-        return;
-    }
+    refslurm::require("batch_jobs_match_the_reference");
     let started = Instant::now();
     let ours = OursHome::new(FIRST_ID);
     // SK8_RUNS_FILTER=name runs only the cases whose name contains it.

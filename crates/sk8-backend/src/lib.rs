@@ -2,7 +2,7 @@
 //! returns: jobs ([`JobInfo`]), nodes ([`NodeInfo`]), partitions
 //! ([`PartitionInfo`]).
 //!
-//! The commands in `bins/` never know which backend serves them: the local
+//! The commands (`sk8-commands`) never know which backend serves them: the local
 //! one (`sk8-local`, jobs on this machine) or Kubernetes (`sk8-kube`). The
 //! trait is synchronous: a command does one thing and exits, and a backend
 //! that needs async I/O runs its own runtime inside.
@@ -19,6 +19,13 @@ pub use state::{JobState, NodeState};
 
 /// A job id: positive, unique per cluster, increasing.
 pub type JobId = u32;
+
+/// The Slurm commands sk8 provides, by the names users and job scripts call
+/// them: the multi-call binary dispatches on these, and the local backend
+/// links each to it on a job's `PATH`.
+pub const COMMANDS: [&str; 8] = [
+    "sbatch", "srun", "salloc", "squeue", "scancel", "sinfo", "scontrol", "sacct",
+];
 
 /// `Result` with this crate's error.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,32 +1,19 @@
-//! Finding and reading the `[kubernetes]` table of `config.toml`.
+//! Reading the `[kubernetes]` table of `config.toml` (sk8-commands finds the file).
 
 use std::path::{Path, PathBuf};
 
 use sk8_backend::Error;
 use sk8_manifest::config::KubeConfig;
 
-/// The config files looked at, in order: `$SK8_HOME/config.toml`, the
-/// user's config directory's `sk8/config.toml`, `/etc/sk8/config.toml`.
-pub fn candidates() -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    if let Some(home) = std::env::var_os("SK8_HOME").filter(|h| !h.is_empty()) {
-        out.push(PathBuf::from(home).join("config.toml"));
-    }
-    if let Some(dir) = dirs::config_dir() {
-        out.push(dir.join("sk8").join("config.toml"));
-    }
-    out.push(PathBuf::from("/etc/sk8/config.toml"));
-    out
-}
-
-/// The `[kubernetes]` table of the first config file that exists; every
-/// field defaults when the file or the table is absent.
-pub fn load_config() -> Result<KubeConfig, Error> {
-    match candidates().into_iter().find(|p| p.is_file()) {
+/// The `[kubernetes]` table of the first of `files` that exists
+/// (sk8-commands' `config::files` is the one list); every field defaults
+/// when no file or no table is there.
+pub fn load_config(files: &[PathBuf]) -> Result<KubeConfig, Error> {
+    match files.iter().find(|p| p.is_file()) {
         Some(path) => {
-            let text = std::fs::read_to_string(&path)
+            let text = std::fs::read_to_string(path)
                 .map_err(|e| Error::Backend(format!("cannot read `{}`: {e}", path.display())))?;
-            parse_config(&text, &path)
+            parse_config(&text, path)
         }
         None => Ok(KubeConfig::default()),
     }

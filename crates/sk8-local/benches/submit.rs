@@ -24,10 +24,10 @@ fn lab(name: &str) -> (PathBuf, LocalBackend) {
 }
 
 fn request(home: &std::path::Path, args: &[&str]) -> SubmitRequest {
-    let mut ctx = sk8_cli::context("sbatch");
+    let mut ctx = sk8_commands::host::context("sbatch");
     ctx.cwd = home.join("work").display().to_string();
     let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-    match parse(&args, &ctx, &sk8_cli::RealHost) {
+    match parse(&args, &ctx, &sk8_commands::host::RealHost) {
         Ok(Action::Submit(s)) => SubmitRequest {
             jobs: s.jobs,
             script: s.script,

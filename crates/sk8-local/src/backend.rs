@@ -38,16 +38,6 @@ impl std::fmt::Debug for LocalBackend {
     }
 }
 
-/// `$SK8_HOME`, else the user's data directory's `sk8`.
-pub fn default_home() -> PathBuf {
-    if let Some(h) = std::env::var_os("SK8_HOME").filter(|h| !h.is_empty()) {
-        return PathBuf::from(h);
-    }
-    dirs::data_local_dir()
-        .unwrap_or_else(std::env::temp_dir)
-        .join("sk8")
-}
-
 /// A binary of ours: `$VAR`, else beside the running executable (or one
 /// level up, for test binaries in `target/*/deps`), else `PATH`.
 pub(crate) fn our_exe(var: &str, name: &str) -> PathBuf {
@@ -72,15 +62,18 @@ fn mkdir_private(dir: &Path) -> Result<()> {
 }
 
 impl LocalBackend {
-    /// Opens the backend at `$SK8_HOME` (see [`default_home`]).
-    pub fn open() -> Result<Self> {
-        Self::with_home(&default_home())
+    /// Opens the backend at `home`, creating it when needed, configured by
+    /// the first of `config_files` that exists.
+    pub fn open(home: &Path, config_files: &[PathBuf]) -> Result<Self> {
+        let cfg = Config::load(config_files)?;
+        Self::with_config(home, cfg)
     }
 
-    /// Opens the backend at `home`, creating it when needed.
+    /// Opens the backend at `home` configured by `home/config.toml` alone
+    /// (or this host when it has none): a state directory of its own, as
+    /// tests and benchmarks want it.
     pub fn with_home(home: &Path) -> Result<Self> {
-        let cfg = Config::load(home)?;
-        Self::with_config(home, cfg)
+        Self::open(home, &[home.join("config.toml")])
     }
 
     /// Opens the backend at `home` with a given configuration.

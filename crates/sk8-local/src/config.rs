@@ -1,7 +1,7 @@
 //! The local cluster's shape: its nodes and partitions, from `config.toml` or
 //! from this host.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::Deserialize;
 use sk8_spec::TimeLimit;
@@ -188,17 +188,12 @@ impl Config {
         }
     }
 
-    /// Finds and reads the configuration: `$SK8_HOME/config.toml`, then the
-    /// user's config directory's `sk8/config.toml`, then
-    /// `/etc/sk8/config.toml`; with none, this host.
-    pub fn load(home: &Path) -> Result<Self, Error> {
-        let mut candidates = vec![home.join("config.toml")];
-        if let Some(dir) = dirs::config_dir() {
-            candidates.push(dir.join("sk8").join("config.toml"));
-        }
-        candidates.push(PathBuf::from("/etc/sk8/config.toml"));
-        for path in candidates {
-            match std::fs::read_to_string(&path) {
+    /// Reads the first of `files` that exists (sk8-commands' `config::files`
+    /// is the one list, for every command and both backends); with none,
+    /// this host.
+    pub fn load(files: &[PathBuf]) -> Result<Self, Error> {
+        for path in files {
+            match std::fs::read_to_string(path) {
                 Ok(text) => {
                     return Self::parse(&text, &|| HostShape::detect())
                         .map_err(|e| Error::Config(format!("{}: {e}", path.display())));

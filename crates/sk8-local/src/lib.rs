@@ -81,6 +81,7 @@
 
 pub mod config;
 pub mod deps;
+pub mod links;
 pub mod private;
 pub mod procs;
 pub mod sched;

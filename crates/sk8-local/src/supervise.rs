@@ -47,9 +47,8 @@ enum Ending {
     Released(ExitStatus),
 }
 
-/// Supervises job `id` of the backend at `$SK8_HOME` until it ends.
-pub fn run(id: u32) -> Result<()> {
-    let backend = LocalBackend::open()?;
+/// Supervises job `id` of `backend` until it ends.
+pub fn run(backend: LocalBackend, id: u32) -> Result<()> {
     let Some(row) = claim(&backend, id)? else {
         return Ok(());
     };
@@ -328,17 +327,19 @@ impl Supervisor {
         let mut env = sk8_env::batch_env(&req, &alloc, &host, 0);
         env.extend(sk8_env::skypilot_env(&alloc, 0));
         // sk8's own srun and scontrol come first on the job's PATH (DESIGN.md
-        // §4), so a script's `srun` never reaches another Slurm's binaries.
-        let agent = crate::backend::our_exe("SK8_AGENT_EXE", "sk8-agent");
-        if let Some(bin) = agent.parent().filter(|d| !d.as_os_str().is_empty()) {
-            let bin = bin.display().to_string();
-            match env.iter_mut().find(|(k, _)| k == "PATH") {
-                Some((_, path)) if path.split(':').next() != Some(bin.as_str()) => {
-                    *path = format!("{bin}:{path}");
-                }
-                Some(_) => {}
-                None => env.push(("PATH".into(), format!("{bin}:/usr/bin:/bin"))),
+        // §4), so a script's `srun` never reaches another Slurm's binaries:
+        // links named after the commands to this very binary (`sk8
+        // supervise` runs as the multi-call `sk8`).
+        let exe = std::env::current_exe().unwrap_or_else(|_| our_exe("SK8_EXE", "sk8"));
+        let bin = crate::links::ensure(self.backend.home(), &exe)
+            .map_err(host_err("cannot link the commands into the job's PATH"))?;
+        let bin = bin.display().to_string();
+        match env.iter_mut().find(|(k, _)| k == "PATH") {
+            Some((_, path)) if path.split(':').next() != Some(bin.as_str()) => {
+                *path = format!("{bin}:{path}");
             }
+            Some(_) => {}
+            None => env.push(("PATH".into(), format!("{bin}:/usr/bin:/bin"))),
         }
         let agents: Vec<String> = self.agents.iter().map(AgentHandle::agents_entry).collect();
         env.push((sk8_step::AGENTS_VAR.into(), agents.join(",")));

@@ -1,10 +1,9 @@
 //! The local backend end to end: a temporary `SK8_HOME`, jobs parsed by
 //! sbatch's own parser, and the real `sk8` (supervisor) and `sk8-agent`
-//! binaries, which the first test to need them builds with `cargo build`.
+//! binaries, found (and built when needed) by sk8-harness.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::sync::Once;
 use std::time::{Duration, Instant};
 
 use sk8_backend::{
@@ -14,25 +13,15 @@ use sk8_backend::{
 use sk8_local::LocalBackend;
 use sk8_opts::sbatch::{Action, Context, parse};
 
-static BUILD: Once = Once::new();
-
-/// Builds `sk8`, `sk8-agent` (the backend finds them beside the test
-/// binary's directory), `srun` and `sbatch`.
+/// Makes sure `sk8` and `sk8-agent` are built where the backend finds them
+/// (beside the test binary's directory: `target/<profile>/`).
 fn build_bins() {
-    BUILD.call_once(|| {
-        let status = std::process::Command::new(env!("CARGO"))
-            .args(["build", "-q", "-p", "sk8", "-p", "sk8-agent", "-p", "srun"])
-            .args(["-p", "sbatch"])
-            .status()
-            .expect("cargo build");
-        assert!(status.success(), "cargo build -p sk8 -p sk8-agent failed");
-    });
+    let _ = sk8_harness::bins::dir();
 }
 
-/// A binary built beside this test's directory (`target/debug/NAME`).
+/// Our command `name` (`sbatch`, `srun`, ...), by that name.
 fn built(name: &str) -> PathBuf {
-    let me = std::env::current_exe().unwrap();
-    me.parent().unwrap().parent().unwrap().join(name)
+    sk8_harness::bins::command(name)
 }
 
 struct Lab {
@@ -64,7 +53,7 @@ impl Lab {
     }
 
     fn context(&self) -> Context {
-        let mut ctx = sk8_cli::context("sbatch");
+        let mut ctx = sk8_commands::host::context("sbatch");
         ctx.cwd = self.work.display().to_string();
         ctx
     }
@@ -72,7 +61,7 @@ impl Lab {
     /// What `sbatch ARGS` would submit, run in the lab's work directory.
     fn request(&self, args: &[&str]) -> SubmitRequest {
         let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-        match parse(&args, &self.context(), &sk8_cli::RealHost) {
+        match parse(&args, &self.context(), &sk8_commands::host::RealHost) {
             Ok(Action::Submit(s)) => SubmitRequest {
                 jobs: s.jobs,
                 script: s.script,
@@ -675,7 +664,7 @@ fn srun_inside_a_two_node_job_fans_out() {
         "srun",
         "[[node]]\nname = \"node1\"\ncpus = 2\n[[node]]\nname = \"node2\"\ncpus = 2\n",
     );
-    let srun = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/debug/srun");
+    let srun = built("srun");
     let script = lab.script(
         "fan.sh",
         &format!(
@@ -696,7 +685,7 @@ fn srun_steps_are_recorded_with_their_nodes_tasks_and_exits() {
         "steps",
         "[[node]]\nname = \"node1\"\ncpus = 2\n[[node]]\nname = \"node2\"\ncpus = 2\n",
     );
-    let srun = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/debug/srun");
+    let srun = built("srun");
     let srun = srun.display();
     let script = lab.script(
         "steps.sh",

@@ -7,7 +7,7 @@
 use sk8_spec::JobSpec;
 use sk8_spec::job::Command;
 
-use crate::error::{EXIT_OPTION, Failure, Line};
+use crate::error::{EXIT_OPTION, Line, ParseError};
 use crate::getopt::Getopt;
 use crate::resolve::{Defaults, to_spec};
 use crate::sbatch::{Context, input_variables};
@@ -37,7 +37,7 @@ pub fn parse(
     args: &[String],
     ctx: &Context,
     host: &dyn crate::sbatch::Host,
-) -> Result<Request, Failure> {
+) -> Result<Request, ParseError> {
     let mut opts = Opts::new(cmd, &ctx.cwd);
     for (name, def) in input_variables(cmd) {
         if let Some(v) = ctx.env.get(name) {
@@ -50,7 +50,7 @@ pub fn parse(
     loop {
         let mut getopt = Getopt::new(cmd, rest);
         for found in getopt.by_ref() {
-            let (def, value) = found.map_err(|e| Failure {
+            let (def, value) = found.map_err(|e| ParseError {
                 lines: vec![
                     Line::bare(e.message(&ctx.argv0)),
                     Line::bare(format!(

@@ -1,4 +1,6 @@
-//! What a command prints and exits with when its input is wrong.
+//! What the parsers report when a command's input is wrong: the lines
+//! Slurm would print and the exit code its option code would exit with.
+//! sk8-commands turns a [`ParseError`] into the command's `Failure`.
 
 use std::fmt;
 
@@ -70,16 +72,16 @@ impl Line {
     }
 }
 
-/// A command that must stop: the lines to print and the exit code.
+/// Input a parser rejected: the lines to print and the exit code.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Failure {
+pub struct ParseError {
     /// Lines for standard error, in order.
     pub lines: Vec<Line>,
     /// The process exit code.
     pub code: u8,
 }
 
-impl Failure {
+impl ParseError {
     /// A single `error:` line with exit code `code`.
     pub fn error(text: impl Into<String>, code: u8) -> Self {
         Self {
@@ -114,10 +116,10 @@ impl Failure {
     }
 }
 
-impl fmt::Display for Failure {
+impl fmt::Display for ParseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.render("sbatch").trim_end())
     }
 }
 
-impl std::error::Error for Failure {}
+impl std::error::Error for ParseError {}

@@ -22,7 +22,7 @@ pub mod state;
 pub mod table;
 pub(crate) mod xlate;
 
-pub use error::{Failure, Line};
+pub use error::{Line, ParseError};
 pub use table::{Cmd, OPTIONS, OptDef, OptId};
 
 /// What `--version` prints: the Slurm release whose behaviour sk8 follows, so

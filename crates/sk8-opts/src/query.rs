@@ -12,7 +12,7 @@
 
 use crate::getopt::{Getopt, GetoptError, OptionSet};
 use crate::table::HasArg;
-use crate::{Failure, Line};
+use crate::{Line, ParseError};
 
 /// What an option means, shared by every query command (`-u` is
 /// [`Q::User`] in squeue, scancel and sacct alike).
@@ -410,14 +410,14 @@ pub fn parse(
 /// What glibc and the command print for a bad option: getopt's line (with
 /// argv\[0\], as glibc names the program), then the command's hint when
 /// it has one (`Try "squeue --help" for more information`); exit code 1.
-pub fn getopt_failure(e: &GetoptError, argv0: &str, hint_for: Option<&str>) -> Failure {
+pub fn getopt_failure(e: &GetoptError, argv0: &str, hint_for: Option<&str>) -> ParseError {
     let mut lines = vec![Line::bare(e.message(argv0))];
     if let Some(prog) = hint_for {
         lines.push(Line::bare(format!(
             "Try \"{prog} --help\" for more information"
         )));
     }
-    Failure {
+    ParseError {
         lines,
         code: crate::error::EXIT_ERROR,
     }

@@ -11,7 +11,7 @@ use sk8_spec::{
     GresList, JobSpec, MailType, MemSize, NodeRange, OpenMode, SignalSpec, TimeLimit,
 };
 
-use crate::error::{EXIT_ERROR, EXIT_OPTION, Failure, Line};
+use crate::error::{EXIT_ERROR, EXIT_OPTION, Line, ParseError};
 use crate::sbatch::Context;
 use crate::state::Opts;
 use crate::table::OptId as O;
@@ -31,13 +31,13 @@ pub(crate) struct Defaults<'a> {
 
 /// Resolves `o` into a job spec, returning it with the notes Slurm prints
 /// while doing so.
-pub(crate) fn to_spec(o: &Opts, d: &Defaults<'_>) -> Result<(JobSpec, Vec<Line>), Failure> {
+pub(crate) fn to_spec(o: &Opts, d: &Defaults<'_>) -> Result<(JobSpec, Vec<Line>), ParseError> {
     let mut notes = Vec::new();
     let memory = memory(o)?;
     ntasks_per_gpu(o)?;
     if o.is_set(O::CoreSpec) || o.is_set(O::ThreadSpec) {
         if o.set_by_cli(O::CoreSpec) && o.set_by_cli(O::ThreadSpec) {
-            return Err(Failure::fatal(
+            return Err(ParseError::fatal(
                 "-S/--core-spec and --thred-spec options are mutually exclusive",
             ));
         }
@@ -76,7 +76,7 @@ pub(crate) fn to_spec(o: &Opts, d: &Defaults<'_>) -> Result<(JobSpec, Vec<Line>)
     };
     if let Some(list) = &nodelist {
         let hosts = sk8_hostlist::expand(list).map_err(|_| {
-            Failure::error(format!("Invalid node name specified: {list}"), EXIT_ERROR)
+            ParseError::error(format!("Invalid node name specified: {list}"), EXIT_ERROR)
         })?;
         let mut uniq = hosts.clone();
         uniq.sort();
@@ -156,7 +156,7 @@ pub(crate) fn to_spec(o: &Opts, d: &Defaults<'_>) -> Result<(JobSpec, Vec<Line>)
         });
     if (o.is_set(O::NtasksPerGpu) || o.is_set(O::NtasksPerTres)) && !gpu_request && ntasks.is_none()
     {
-        return Err(Failure {
+        return Err(ParseError {
             lines: vec![
                 Line::error(
                     "gres_job_state_validate: --ntasks-per-tres needs either a GRES GPU specification or a node/ntask specification",
@@ -362,8 +362,8 @@ pub(crate) fn to_spec(o: &Opts, d: &Defaults<'_>) -> Result<(JobSpec, Vec<Line>)
 
 /// Slurm's `slurm_read_hostfile`: node names one or more per line, `#`
 /// starting a comment (`\#` is a literal `#`), as a hostlist expression.
-fn read_nodefile(host: &dyn crate::sbatch::Host, path: &str) -> Result<String, Failure> {
-    let bad = || Failure::error("Invalid --nodefile node file", EXIT_OPTION);
+fn read_nodefile(host: &dyn crate::sbatch::Host, path: &str) -> Result<String, ParseError> {
+    let bad = || ParseError::error("Invalid --nodefile node file", EXIT_OPTION);
     let bytes = host.read_file(path).map_err(|_| {
         bad().after(Line::error(format!(
             "slurm_allocate_resources error opening file {path}, No such file or directory"
@@ -407,19 +407,19 @@ fn read_nodefile(host: &dyn crate::sbatch::Host, path: &str) -> Result<String, F
 /// `--mem`, `--mem-per-cpu` and `--mem-per-gpu` exclude one another; one
 /// given on the command line (or in a directive) silences the others' input
 /// variables.
-fn memory(o: &Opts) -> Result<Option<Memory>, Failure> {
+fn memory(o: &Opts) -> Result<Option<Memory>, ParseError> {
     let ids = [O::Mem, O::MemPerCpu, O::MemPerGpu];
     let cli: Vec<_> = ids.iter().filter(|id| o.set_by_cli(**id)).collect();
     let env: Vec<_> = ids.iter().filter(|id| o.set_by_env(**id)).collect();
     let chosen = match (cli.len(), env.len()) {
         (n, _) if n > 1 => {
-            return Err(Failure::fatal(
+            return Err(ParseError::fatal(
                 "--mem, --mem-per-cpu, and --mem-per-gpu are mutually exclusive.",
             ));
         }
         (1, _) => *cli[0],
         (0, n) if n > 1 => {
-            return Err(Failure::fatal(
+            return Err(ParseError::fatal(
                 "SLURM_MEM_PER_CPU, SLURM_MEM_PER_GPU, and SLURM_MEM_PER_NODE are mutually exclusive.",
             ));
         }
@@ -428,7 +428,7 @@ fn memory(o: &Opts) -> Result<Option<Memory>, Failure> {
     };
     let v = o.value(chosen).unwrap_or_default();
     let size = MemSize::from_str(v)
-        .map_err(|_| Failure::error("Invalid --mem specification", EXIT_OPTION))?;
+        .map_err(|_| ParseError::error("Invalid --mem specification", EXIT_OPTION))?;
     Ok(Some(match chosen {
         O::Mem => Memory::PerNode(size),
         O::MemPerCpu => Memory::PerCpu(size),
@@ -436,7 +436,7 @@ fn memory(o: &Opts) -> Result<Option<Memory>, Failure> {
     }))
 }
 
-fn ntasks_per_gpu(o: &Opts) -> Result<(), Failure> {
+fn ntasks_per_gpu(o: &Opts) -> Result<(), ParseError> {
     let any = o.is_set(O::NtasksPerGpu) || o.is_set(O::NtasksPerTres);
     if !any {
         return Ok(());
@@ -445,7 +445,7 @@ fn ntasks_per_gpu(o: &Opts) -> Result<(), Failure> {
         && o.set_by_cli(O::NtasksPerTres)
         && o.value(O::NtasksPerGpu) != o.value(O::NtasksPerTres)
     {
-        return Err(Failure::fatal(format!(
+        return Err(ParseError::fatal(format!(
             "Inconsistent values set to --ntasks-per-gpu={} and --ntasks-per-tres={} ",
             o.value(O::NtasksPerGpu).unwrap_or_default(),
             o.value(O::NtasksPerTres).unwrap_or_default()
@@ -469,10 +469,10 @@ fn ntasks_per_gpu(o: &Opts) -> Result<(), Failure> {
         ),
     ] {
         if o.set_by_cli(id) {
-            return Err(Failure::fatal(cli));
+            return Err(ParseError::fatal(cli));
         }
         if o.set_by_env(id) {
-            return Err(Failure::fatal(env));
+            return Err(ParseError::fatal(env));
         }
     }
     Ok(())
@@ -499,18 +499,18 @@ fn num(o: &Opts, id: O) -> Option<u32> {
 
 /// Parses a stored value; a failure here is the controller's rejection in
 /// Slurm (the option layer already checked what sbatch itself checks).
-fn parse<T: FromStr>(v: &str, what: &str) -> Result<T, Failure> {
+fn parse<T: FromStr>(v: &str, what: &str) -> Result<T, ParseError> {
     T::from_str(v)
-        .map_err(|_| Failure::error(format!("{SUBMISSION_FAILED}Invalid {what}"), EXIT_ERROR))
+        .map_err(|_| ParseError::error(format!("{SUBMISSION_FAILED}Invalid {what}"), EXIT_ERROR))
 }
 
 /// Like [`parse`] for checks `sbatch` makes itself (GRES syntax): no
 /// "submission failed" prefix.
-fn parse_local<T: FromStr>(v: &str, what: &str) -> Result<T, Failure> {
-    T::from_str(v).map_err(|_| Failure::error(format!("Invalid {what}"), EXIT_ERROR))
+fn parse_local<T: FromStr>(v: &str, what: &str) -> Result<T, ParseError> {
+    T::from_str(v).map_err(|_| ParseError::error(format!("Invalid {what}"), EXIT_ERROR))
 }
 
-fn opt_parse_local<T: FromStr>(o: &Opts, id: O, what: &str) -> Result<Option<T>, Failure> {
+fn opt_parse_local<T: FromStr>(o: &Opts, id: O, what: &str) -> Result<Option<T>, ParseError> {
     o.value(id)
         .filter(|v| !v.is_empty())
         .map(|v| parse_local::<T>(v, what))
@@ -518,12 +518,12 @@ fn opt_parse_local<T: FromStr>(o: &Opts, id: O, what: &str) -> Result<Option<T>,
 }
 
 /// How Slurm words a rejection by the controller (`sbatch --test-only` says
-/// `allocation failure: ` instead; see [`Failure::is_rejection`]).
+/// `allocation failure: ` instead; see [`ParseError::is_rejection`]).
 pub const SUBMISSION_FAILED: &str = "Batch job submission failed: ";
 
 /// A stored value parsed late; an empty value means "not set", as the
 /// controller reads an empty string.
-fn opt_parse<T: FromStr>(o: &Opts, id: O, what: &str) -> Result<Option<T>, Failure> {
+fn opt_parse<T: FromStr>(o: &Opts, id: O, what: &str) -> Result<Option<T>, ParseError> {
     o.value(id)
         .filter(|v| !v.is_empty())
         .map(|v| parse::<T>(v, what))

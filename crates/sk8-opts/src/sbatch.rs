@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 
 use sk8_spec::JobSpec;
 
-use crate::error::{EXIT_ERROR, EXIT_OPTION, Failure, Line};
+use crate::error::{EXIT_ERROR, EXIT_OPTION, Line, ParseError};
 use crate::getopt::Getopt;
 use crate::resolve::{Defaults, to_spec};
 use crate::state::{Opts, Source};
@@ -94,7 +94,7 @@ pub struct Submission {
 }
 
 /// Parses `sbatch`'s arguments (`args` excludes argv\[0\]).
-pub fn parse(args: &[String], ctx: &Context, host: &dyn Host) -> Result<Action, Failure> {
+pub fn parse(args: &[String], ctx: &Context, host: &dyn Host) -> Result<Action, ParseError> {
     // First pass: all components' options at once, ":" removed.
     let flat: Vec<String> = args.iter().filter(|a| *a != ":").cloned().collect();
     let mut first = Opts::new(Cmd::Sbatch, &ctx.cwd);
@@ -114,7 +114,7 @@ pub fn parse(args: &[String], ctx: &Context, host: &dyn Host) -> Result<Action, 
     let script_words = &flat[getopt.rest()..];
     let wrap = first.value(OptId::Wrap).map(str::to_string);
     if wrap.is_some() && !script_words.is_empty() {
-        return Err(Failure::error(
+        return Err(ParseError::error(
             "Script arguments not permitted with --wrap option",
             EXIT_ERROR,
         ));
@@ -129,16 +129,16 @@ pub fn parse(args: &[String], ctx: &Context, host: &dyn Host) -> Result<Action, 
         }
         (None, Some(path)) => host
             .read_file(path)
-            .map_err(|_| Failure::error(format!("Unable to open file {path}"), EXIT_ERROR))?,
+            .map_err(|_| ParseError::error(format!("Unable to open file {path}"), EXIT_ERROR))?,
         (None, None) => host
             .read_stdin()
-            .map_err(|_| Failure::error("Unable to read standard input", EXIT_ERROR))?,
+            .map_err(|_| ParseError::error("Unable to read standard input", EXIT_ERROR))?,
     };
     let scan_failure = |e: sk8_directive::ScanError| {
         let file = script_path
             .as_deref()
             .map_or("stdin", |p| p.rsplit('/').next().unwrap_or(p));
-        Failure {
+        ParseError {
             lines: e
                 .render(file)
                 .lines()
@@ -172,7 +172,7 @@ pub fn parse(args: &[String], ctx: &Context, host: &dyn Host) -> Result<Action, 
     let env_vars = input_variables(Cmd::Sbatch);
     // What Slurm printed before failing (the `#SLURM` complaint, warnings)
     // comes out before the failure's own lines.
-    let with_notes = |notes: &[Line], mut f: Failure| {
+    let with_notes = |notes: &[Line], mut f: ParseError| {
         let mut lines = notes.to_vec();
         lines.append(&mut f.lines);
         f.lines = lines;
@@ -222,7 +222,7 @@ pub fn parse(args: &[String], ctx: &Context, host: &dyn Host) -> Result<Action, 
     let quiet = first.quiet > 0 || opts.quiet > 0;
     let verbose = first.verbose + opts.verbose;
     if quiet && verbose > 0 {
-        return Err(Failure::error(
+        return Err(ParseError::error(
             "don't specify both --verbose (-v) and --quiet (-Q)",
             EXIT_ERROR,
         ));
@@ -261,7 +261,7 @@ fn apply_words(
     prog: &str,
     source: Source,
     directives: bool,
-) -> Result<(), Failure> {
+) -> Result<(), ParseError> {
     let mut getopt = Getopt::new(opts.cmd, words);
     for found in getopt.by_ref() {
         let (def, value) = found.map_err(|e| getopt_failure(&e.message(prog)))?;
@@ -272,7 +272,7 @@ fn apply_words(
     }
     if directives {
         if let Some(word) = words.get(getopt.rest()) {
-            return Err(Failure::error(
+            return Err(ParseError::error(
                 format!("Invalid directive found in batch script: {word}"),
                 EXIT_OPTION,
             ));
@@ -281,8 +281,8 @@ fn apply_words(
     Ok(())
 }
 
-fn getopt_failure(message: &str) -> Failure {
-    Failure {
+fn getopt_failure(message: &str) -> ParseError {
+    ParseError {
         lines: vec![
             Line::bare(message),
             Line::bare("Try \"sbatch --help\" for more information"),

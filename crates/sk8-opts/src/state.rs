@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
-use crate::error::{EXIT_ERROR, EXIT_OPTION, Failure, Line};
+use crate::error::{EXIT_ERROR, EXIT_OPTION, Line, ParseError};
 use crate::table::{Cmd, HasArg, OPTIONS, OptDef, OptId};
 
 /// Where a value came from; Slurm's `set_by_env` versus command line (which
@@ -111,7 +111,7 @@ impl Opts {
     /// Applies an input variable's value: switches take `""`, `yes` or a
     /// non-zero number to set and anything else to reset; an empty value of an
     /// optional-value option means "no value".
-    pub fn set_from_env(&mut self, def: &'static OptDef, raw: &str) -> Result<(), Failure> {
+    pub fn set_from_env(&mut self, def: &'static OptDef, raw: &str) -> Result<(), ParseError> {
         match def.has_arg {
             HasArg::No => {
                 let on = raw.is_empty()
@@ -136,7 +136,7 @@ impl Opts {
         def: &'static OptDef,
         arg: Option<&str>,
         source: Source,
-    ) -> Result<(), Failure> {
+    ) -> Result<(), ParseError> {
         use OptId as O;
         let id = def.id;
         let owned = || arg.map(str::to_string);
@@ -304,7 +304,7 @@ impl Opts {
                     None => 100,
                 };
                 if n.unsigned_abs() > NICE_LIMIT {
-                    return Err(Failure::error(
+                    return Err(ParseError::error(
                         format!("Invalid --nice value, out of range (+/- {NICE_LIMIT})"),
                         EXIT_OPTION,
                     ));
@@ -317,10 +317,10 @@ impl Opts {
                 if !v.eq_ignore_ascii_case("TOP") {
                     let n = strtoll_prefix(v);
                     if n < 0 {
-                        return Err(Failure::error("Priority must be >= 0", EXIT_OPTION));
+                        return Err(ParseError::error("Priority must be >= 0", EXIT_OPTION));
                     }
                     if n >= i64::from(NO_VAL) {
-                        return Err(Failure::error(
+                        return Err(ParseError::error(
                             format!("Priority must be < {NO_VAL}"),
                             EXIT_OPTION,
                         ));
@@ -374,7 +374,7 @@ impl Opts {
                 }
             }
             O::Profile if !valid_profile(req()) => {
-                return Err(Failure::error(
+                return Err(ParseError::error(
                     format!("invalid --profile={} option", req()),
                     EXIT_OPTION,
                 ));
@@ -430,7 +430,7 @@ impl Opts {
             O::Gres => {
                 let v = req();
                 if v.eq_ignore_ascii_case("help") || v.eq_ignore_ascii_case("list") {
-                    return Err(Failure {
+                    return Err(ParseError {
                         lines: vec![
                             Line::bare("Valid gres options are:"),
                             Line::bare("gpu[[:type]:count]"),
@@ -457,12 +457,12 @@ const NO_VAL: u32 = 0xffff_fffe;
 /// Slurm's `NICE_OFFSET - 3`.
 const NICE_LIMIT: u64 = 0x7fff_fffd;
 
-fn invalid(what: &str) -> Failure {
-    Failure::error(format!("Invalid {what}"), EXIT_OPTION)
+fn invalid(what: &str) -> ParseError {
+    ParseError::error(format!("Invalid {what}"), EXIT_OPTION)
 }
 
-fn invalid_arg(what: &str) -> Failure {
-    Failure::error(format!("Invalid {what}"), EXIT_OPTION)
+fn invalid_arg(what: &str) -> ParseError {
+    ParseError::error(format!("Invalid {what}"), EXIT_OPTION)
 }
 
 /// `strtol(s, &end, 10)` with `*end == '\0'`: the whole string is a number
@@ -504,9 +504,9 @@ pub(crate) fn strtoll_prefix(s: &str) -> i64 {
 }
 
 /// Slurm's `parse_int`: the whole value must be a (positive) number.
-pub(crate) fn parse_int(name: &str, val: &str, positive: bool) -> Result<i64, Failure> {
+pub(crate) fn parse_int(name: &str, val: &str, positive: bool) -> Result<i64, ParseError> {
     let bad = || {
-        Failure::error(
+        ParseError::error(
             format!("Invalid numeric value \"{val}\" for {name}."),
             EXIT_ERROR,
         )
@@ -520,7 +520,7 @@ pub(crate) fn parse_int(name: &str, val: &str, positive: bool) -> Result<i64, Fa
         return Err(bad());
     }
     if n == i64::MAX {
-        return Err(Failure::error(
+        return Err(ParseError::error(
             format!("Numeric argument ({n}) to big for {name}."),
             EXIT_ERROR,
         ));
@@ -529,19 +529,19 @@ pub(crate) fn parse_int(name: &str, val: &str, positive: bool) -> Result<i64, Fa
     Ok(i64::from(n as i32))
 }
 
-fn node_count_error(val: &str, _e: &dyn std::fmt::Display) -> Failure {
+fn node_count_error(val: &str, _e: &dyn std::fmt::Display) -> ParseError {
     // verify_node_count's messages: a range with min > max names both.
     if let Some((a, b)) = val.split_once('-') {
         if let (Ok(min), Ok(max)) = (a.trim().parse::<u64>(), b.trim().parse::<u64>()) {
             if max < min {
-                return Failure::error(
+                return ParseError::error(
                     format!("Maximum node count {max} is less than minimum node count {min}"),
                     EXIT_OPTION,
                 );
             }
         }
     }
-    Failure::error(format!("\"{val}\" is not a valid node count"), EXIT_OPTION)
+    ParseError::error(format!("\"{val}\" is not a valid node count"), EXIT_OPTION)
 }
 
 fn valid_profile(v: &str) -> bool {
@@ -591,7 +591,7 @@ fn check_cpu_freq(v: &str) -> Result<(), String> {
 }
 
 /// `verify_socket_core_thread_count` for `-B S[:C[:T]]`.
-fn check_extra_node_info(v: &str) -> Result<(), Failure> {
+fn check_extra_node_info(v: &str) -> Result<(), ParseError> {
     const ORD: [&str; 3] = ["first", "second", "third"];
     let parts: Vec<&str> = v.split(':').collect();
     if parts.len() > 3 || v.is_empty() {
@@ -606,7 +606,7 @@ fn check_extra_node_info(v: &str) -> Result<(), Failure> {
                 continue;
             }
             if strtol_full(n).is_none_or(|x| x < 0) {
-                return Err(Failure::error(
+                return Err(ParseError::error(
                     format!("Invalid numeric value \"{n}\" for {} arg of -B.", ORD[i]),
                     EXIT_ERROR,
                 ));
@@ -616,7 +616,7 @@ fn check_extra_node_info(v: &str) -> Result<(), Failure> {
     Ok(())
 }
 
-fn check_hint(v: &str) -> Result<(), Failure> {
+fn check_hint(v: &str) -> Result<(), ParseError> {
     const KNOWN: [&str; 6] = [
         "compute_bound",
         "memory_bound",
@@ -627,7 +627,7 @@ fn check_hint(v: &str) -> Result<(), Failure> {
     ];
     for word in v.split(',') {
         if !KNOWN.iter().any(|k| word.eq_ignore_ascii_case(k)) {
-            return Err(Failure::error(
+            return Err(ParseError::error(
                 format!("unrecognized --hint argument \"{word}\", see --hint=help"),
                 EXIT_ERROR,
             ));
@@ -636,14 +636,14 @@ fn check_hint(v: &str) -> Result<(), Failure> {
     Ok(())
 }
 
-fn check_propagate(v: &str) -> Result<(), Failure> {
+fn check_propagate(v: &str) -> Result<(), ParseError> {
     const RLIMITS: [&str; 11] = [
         "ALL", "NONE", "AS", "CORE", "CPU", "DATA", "FSIZE", "MEMLOCK", "NOFILE", "NPROC", "RSS",
     ];
     for word in v.split(',') {
         let w = word.trim();
         if !RLIMITS.iter().any(|k| w.eq_ignore_ascii_case(k)) && !w.eq_ignore_ascii_case("STACK") {
-            return Err(Failure {
+            return Err(ParseError {
                 lines: vec![
                     Line::error(format!("Bad rlimit name: {w}")),
                     Line::error(format!("--propagate={v} is not valid.")),

@@ -20,7 +20,7 @@
 
 use sk8_directive::{Flavor, Foreign};
 
-use crate::error::{EXIT_ERROR, EXIT_OPTION, Failure, Line};
+use crate::error::{EXIT_ERROR, EXIT_OPTION, Line, ParseError};
 use crate::getopt::{Getopt, OptionSet};
 use crate::state::{Opts, Source, parse_int, strtoll_prefix};
 use crate::table::{Cmd, HasArg, OPTIONS, OptDef, OptId};
@@ -37,7 +37,7 @@ pub(crate) type Xlated = (OptId, Option<String>);
 /// a setter would refuse is returned as is: applying the list reports it. Use [`apply`] to
 /// translate on top of `#SBATCH` directives.
 #[cfg(test)]
-pub(crate) fn translate(foreign: &Foreign) -> Result<Vec<Xlated>, Failure> {
+pub(crate) fn translate(foreign: &Foreign) -> Result<Vec<Xlated>, ParseError> {
     let mut list = Collect(Vec::new());
     run(foreign, &mut list)?;
     Ok(list.0)
@@ -45,7 +45,7 @@ pub(crate) fn translate(foreign: &Foreign) -> Result<Vec<Xlated>, Failure> {
 
 /// Translates `foreign` onto `opts` (which holds the `#SBATCH` directives), one setter at a
 /// time, exactly as sbatch does between the directives and the input variables.
-pub(crate) fn apply(foreign: &Foreign, opts: &mut Opts) -> Result<(), Failure> {
+pub(crate) fn apply(foreign: &Foreign, opts: &mut Opts) -> Result<(), ParseError> {
     run(foreign, opts)
 }
 
@@ -54,7 +54,7 @@ trait Target {
     /// The value `id` holds now, as its setter stored it.
     fn current(&self, id: OptId) -> Option<String>;
     /// Applies one setting, as `slurm_process_option_or_exit` does.
-    fn set(&mut self, id: OptId, value: Option<String>) -> Result<(), Failure>;
+    fn set(&mut self, id: OptId, value: Option<String>) -> Result<(), ParseError>;
 }
 
 /// Settings gathered into a list; the last one of an option is its current value.
@@ -71,7 +71,7 @@ impl Target for Collect {
             .and_then(|s| s.1.clone())
     }
 
-    fn set(&mut self, id: OptId, value: Option<String>) -> Result<(), Failure> {
+    fn set(&mut self, id: OptId, value: Option<String>) -> Result<(), ParseError> {
         self.0.push((id, value));
         Ok(())
     }
@@ -82,7 +82,7 @@ impl Target for Opts {
         self.value(id).map(str::to_string)
     }
 
-    fn set(&mut self, id: OptId, value: Option<String>) -> Result<(), Failure> {
+    fn set(&mut self, id: OptId, value: Option<String>) -> Result<(), ParseError> {
         Opts::set(self, sbatch_row(id), value.as_deref(), Source::Directive)
     }
 }
@@ -214,11 +214,11 @@ impl OptionSet for &'static Letters {
 const PROG: &str = "sbatch";
 
 /// xlate.c's `error(...); exit(error_exit)`.
-fn fail(text: String) -> Failure {
-    Failure::error(text, EXIT_ERROR)
+fn fail(text: String) -> ParseError {
+    ParseError::error(text, EXIT_ERROR)
 }
 
-fn run(foreign: &Foreign, target: &mut dyn Target) -> Result<(), Failure> {
+fn run(foreign: &Foreign, target: &mut dyn Target) -> Result<(), ParseError> {
     let words: Vec<String> = foreign.words.iter().map(|w| w.text.clone()).collect();
     let letters = match foreign.flavor {
         Flavor::Bsub => &BSUB,
@@ -226,7 +226,7 @@ fn run(foreign: &Foreign, target: &mut dyn Target) -> Result<(), Failure> {
     };
     let mut getopt = Getopt::over(letters, &words);
     for found in getopt.by_ref() {
-        let (letter, value) = found.map_err(|e| Failure {
+        let (letter, value) = found.map_err(|e| ParseError {
             // getopt prints its complaint and returns `?`, which no case handles.
             lines: vec![
                 Line::bare(e.message(PROG)),
@@ -246,7 +246,7 @@ fn run(foreign: &Foreign, target: &mut dyn Target) -> Result<(), Failure> {
     }
 }
 
-fn bsub_option(letter: char, arg: String, target: &mut dyn Target) -> Result<(), Failure> {
+fn bsub_option(letter: char, arg: String, target: &mut dyn Target) -> Result<(), ParseError> {
     let (id, value) = match letter {
         'c' => (OptId::Chdir, Some(arg)),
         'e' => (OptId::Error, Some(arg)),
@@ -279,7 +279,7 @@ fn bsub_option(letter: char, arg: String, target: &mut dyn Target) -> Result<(),
     target.set(id, value)
 }
 
-fn pbs_option(letter: char, arg: String, target: &mut dyn Target) -> Result<(), Failure> {
+fn pbs_option(letter: char, arg: String, target: &mut dyn Target) -> Result<(), ParseError> {
     let (id, value) = match letter {
         'a' => (OptId::Begin, Some(arg)),
         'A' => (OptId::Account, Some(arg)),
@@ -325,10 +325,10 @@ fn pbs_option(letter: char, arg: String, target: &mut dyn Target) -> Result<(), 
 /// `-W umask=`: the job's umask, read by `strtol(.., 0)` into an int.
 ///
 /// The option table has no umask row (sbatch has no `--umask`), so the value is only checked.
-fn check_umask(value: &str) -> Result<(), Failure> {
+fn check_umask(value: &str) -> Result<(), ParseError> {
     let mask = strtol_any_base(value) as i32;
     if !(0..=0o777).contains(&mask) {
-        return Err(Failure::error(
+        return Err(ParseError::error(
             "Invalid -W umask= specification",
             EXIT_OPTION,
         ));
@@ -444,7 +444,7 @@ fn value_at(list: &[u8], i: usize, sep: &[u8]) -> (String, usize) {
 }
 
 /// `-l item,item,...`.
-fn resource_list(list: &str, target: &mut dyn Target) -> Result<(), Failure> {
+fn resource_list(list: &str, target: &mut dyn Target) -> Result<(), ParseError> {
     let rl = list.as_bytes();
     let mut i = 0;
     let mut gpus: i64 = 0;
@@ -542,7 +542,7 @@ fn resource_list(list: &str, target: &mut dyn Target) -> Result<(), Failure> {
 /// `nodes=`: parts separated by `+` and `:`: node counts (added up), `ppn=` (added up, then
 /// times the node count, gives `--ntasks`), `gpus=` (`--gpus-per-node`, set at once) and host
 /// names (anything starting with a letter, gathered into `--nodelist`).
-fn torque_nodes(spec: &str, target: &mut dyn Target) -> Result<(), Failure> {
+fn torque_nodes(spec: &str, target: &mut dyn Target) -> Result<(), ParseError> {
     const PART_END: &[u8] = b"+:";
     let s = spec.as_bytes();
     let mut i = 0;
@@ -602,7 +602,7 @@ mod tests {
         s.split_whitespace().collect()
     }
 
-    fn xl(flavor: Flavor, line: &str) -> Result<Vec<Xlated>, Failure> {
+    fn xl(flavor: Flavor, line: &str) -> Result<Vec<Xlated>, ParseError> {
         translate(&foreign(flavor, &split(line)))
     }
 

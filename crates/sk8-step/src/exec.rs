@@ -77,7 +77,7 @@ pub fn current_umask() -> Option<u32> {
 }
 
 /// `strerror` text of an I/O error: Rust's message without ` (os error N)`.
-pub(crate) fn strerror(e: &std::io::Error) -> String {
+pub fn strerror(e: &std::io::Error) -> String {
     let text = e.to_string();
     match text.find(" (os error ") {
         Some(at) => text[..at].to_string(),

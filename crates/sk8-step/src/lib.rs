@@ -1,5 +1,7 @@
-//! Steps inside a job (DESIGN.md §4): the server logic of `sk8-agent`, the
-//! client that talks to it, and `srun` inside an allocation.
+//! Steps inside a job (DESIGN.md §4): the server logic of `sk8-agent` and
+//! the client that talks to it. `srun` itself (which plans a step from its
+//! options and drives this client) lives in sk8-commands, so the agent and
+//! the local backend link no option table.
 //!
 //! Std threads and blocking `std::net` only: the agent and `srun` start in a
 //! few milliseconds and stay small.
@@ -15,7 +17,6 @@
 //!   trampoline every task starts through (it sets `SLURM_TASK_PID` to its
 //!   own pid, changes directory and execs the program, as `slurmstepd`
 //!   does after `fork`).
-//! - [`srun::run_in_allocation`] is `srun` inside a batch job or allocation.
 //!
 //! # The environment contract
 //!
@@ -26,10 +27,8 @@
 pub mod agent;
 mod client;
 pub mod exec;
-pub mod multiprog;
-mod signals;
+pub mod signals;
 mod spawn;
-pub mod srun;
 mod token;
 
 pub use client::{Client, Control, Running, StepEvent};

@@ -5,14 +5,6 @@ use std::process::Command;
 
 use super::reference::{CASES, Case, DUMP_SCRIPT, differences, dump_dirs, in_scope, read_dump};
 
-fn reference_running() -> bool {
-    Path::new("/usr/bin/sbatch").exists()
-        && Command::new("/usr/bin/scontrol")
-            .arg("ping")
-            .output()
-            .is_ok_and(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).contains("UP"))
-}
-
 fn submit(root: &Path, case: &Case) -> Result<(), String> {
     let out_dir = root.join(case.name);
     let output = Command::new("/usr/bin/sbatch")
@@ -57,11 +49,9 @@ fn bless(root: &Path, case: &Case) {
 }
 
 #[test]
+#[ignore = "needs the reference Slurm"]
 fn every_case_matches_live_slurm() {
-    if !reference_running() {
-        eprintln!("SKIPPED: reference Slurm not running");
-        return;
-    }
+    sk8_harness::reference::require("every_case_matches_live_slurm");
     let root = std::env::temp_dir().join(format!("sk8-env-live-{}", std::process::id()));
     std::fs::create_dir_all(&root).expect("temp dir");
     std::fs::write(root.join("dump.sh"), DUMP_SCRIPT).expect("dump script");

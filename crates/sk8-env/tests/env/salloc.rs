@@ -23,21 +23,6 @@ impl Host for NoFiles {
     }
 }
 
-fn reference_running() -> bool {
-    let ok = std::path::Path::new("/usr/bin/salloc").exists()
-        && Command::new("/usr/bin/scontrol")
-            .arg("ping")
-            .output()
-            .is_ok_and(|o| o.status.success());
-    if !ok {
-        if std::env::var("SK8_REFSLURM").as_deref() == Ok("required") {
-            panic!("reference Slurm required but not running");
-        }
-        eprintln!("SKIPPED: reference Slurm not running");
-    }
-    ok
-}
-
 /// SLURM_* of real `salloc ARGS /usr/bin/env`.
 fn real(args: &[&str]) -> BTreeMap<String, String> {
     let out = Command::new("/usr/bin/salloc")
@@ -114,10 +99,9 @@ fn ours(args: &[&str], real: &BTreeMap<String, String>) -> BTreeMap<String, Stri
 }
 
 #[test]
+#[ignore = "needs the reference Slurm"]
 fn salloc_environment_matches_real_salloc() {
-    if !reference_running() {
-        return;
-    }
+    sk8_harness::reference::require("salloc_environment_matches_real_salloc");
     let cases: &[&[&str]] = &[
         &["-n1"],
         &["-n2"],

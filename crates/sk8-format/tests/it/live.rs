@@ -7,20 +7,10 @@
 use std::path::Path;
 use std::process::Command;
 
-fn reference_running() -> bool {
-    Path::new("/usr/bin/sbatch").exists()
-        && Command::new("/usr/bin/scontrol")
-            .arg("ping")
-            .output()
-            .is_ok_and(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).contains("UP"))
-}
-
 #[test]
+#[ignore = "needs the reference Slurm"]
 fn live_reference_output_matches() {
-    if !reference_running() {
-        eprintln!("SKIPPED: reference Slurm not running");
-        return;
-    }
+    sk8_harness::reference::require("live_reference_output_matches");
     let dir = std::env::temp_dir().join(format!("sk8-format-live-{}", std::process::id()));
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ref/capture.sh");
     let status = Command::new("bash")

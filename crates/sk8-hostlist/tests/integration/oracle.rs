@@ -19,19 +19,6 @@ struct Run {
     code: i32,
 }
 
-fn slurm_running() -> bool {
-    if !Path::new(SCONTROL).exists() {
-        eprintln!("SKIPPED: reference Slurm not running ({SCONTROL} is missing)");
-        return false;
-    }
-    let ping = Command::new(SCONTROL).arg("ping").output();
-    if !ping.is_ok_and(|o| o.status.success()) {
-        eprintln!("SKIPPED: reference Slurm not running (`scontrol ping` failed)");
-        return false;
-    }
-    true
-}
-
 fn scontrol(what: &str, expr: &str) -> Run {
     let out = Command::new(SCONTROL)
         .args(["show", what, expr])
@@ -178,10 +165,9 @@ const FIXED: &[&str] = &[
 ];
 
 #[test]
+#[ignore = "needs the reference Slurm"]
 fn fixed_expressions_match_scontrol() {
-    if !slurm_running() {
-        return;
-    }
+    sk8_harness::reference::require("fixed_expressions_match_scontrol");
     let exprs: Vec<String> = FIXED.iter().map(|s| (*s).to_owned()).collect();
     let mismatches = compare(&exprs);
     assert!(
@@ -257,10 +243,9 @@ fn generated(count: usize) -> Vec<String> {
 }
 
 #[test]
+#[ignore = "needs the reference Slurm"]
 fn generated_expressions_match_scontrol() {
-    if !slurm_running() {
-        return;
-    }
+    sk8_harness::reference::require("generated_expressions_match_scontrol");
     let exprs = generated(300);
     let refused = exprs
         .iter()
@@ -302,10 +287,9 @@ fn generated_host_lists(count: usize) -> Vec<String> {
 }
 
 #[test]
+#[ignore = "needs the reference Slurm"]
 fn generated_host_lists_match_scontrol() {
-    if !slurm_running() {
-        return;
-    }
+    sk8_harness::reference::require("generated_host_lists_match_scontrol");
     let mismatches = compare(&generated_host_lists(300));
     assert!(
         mismatches.is_empty(),

@@ -138,14 +138,6 @@ const CASES: &[Case] = &[
     ("--open-mode", "x", "-", accepted::<OpenMode>),
 ];
 
-fn reference_running() -> bool {
-    Path::new("/usr/bin/sbatch").exists()
-        && Command::new("/usr/bin/scontrol")
-            .arg("ping")
-            .output()
-            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("is UP"))
-}
-
 fn script() -> PathBuf {
     let dir = std::env::temp_dir().join(format!("sk8-spec-values1-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -185,11 +177,9 @@ fn reference(script: &Path, option: &str, value: &str, field: &str) -> Predictio
 }
 
 #[test]
+#[ignore = "needs the reference Slurm"]
 fn values_match_real_slurm() {
-    if !reference_running() {
-        eprintln!("SKIPPED: reference Slurm not running");
-        return;
-    }
+    sk8_harness::reference::require("values_match_real_slurm");
     let script = script();
     let mut mismatches = Vec::new();
     for &(option, value, field, ours) in CASES {

@@ -6,18 +6,6 @@ use std::process::Command;
 use sk8_spec::pattern::PatternContext;
 use sk8_spec::{BeginSpec, Constraint, Dependency, FilePattern, SignalSpec};
 
-fn slurm_up() -> bool {
-    let up = Path::new("/usr/bin/sbatch").exists()
-        && Command::new("/usr/bin/scontrol")
-            .arg("ping")
-            .output()
-            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("UP"));
-    if !up {
-        eprintln!("SKIPPED: reference Slurm not running");
-    }
-    up
-}
-
 struct Dir(String);
 
 impl Dir {
@@ -88,10 +76,9 @@ fn held_field(dir: &Dir, option: &str, value: &str, name: &str) -> Result<String
 }
 
 #[test]
+#[ignore = "needs the reference Slurm"]
 fn dependency_matches_scontrol() {
-    if !slurm_up() {
-        return;
-    }
+    sk8_harness::reference::require("dependency_matches_scontrol");
     let dir = Dir::new("dep");
     let a = sbatch(&dir, &["--hold"]).unwrap();
     let b = sbatch(&dir, &["--hold"]).unwrap();
@@ -136,10 +123,9 @@ fn dependency_matches_scontrol() {
 }
 
 #[test]
+#[ignore = "needs the reference Slurm"]
 fn signal_accept_reject_matches_sbatch() {
-    if !slurm_up() {
-        return;
-    }
+    sk8_harness::reference::require("signal_accept_reject_matches_sbatch");
     let dir = Dir::new("sig");
     for value in [
         "USR1",
@@ -162,10 +148,9 @@ fn signal_accept_reject_matches_sbatch() {
 }
 
 #[test]
+#[ignore = "needs the reference Slurm"]
 fn stdout_matches_scontrol() {
-    if !slurm_up() {
-        return;
-    }
+    sk8_harness::reference::require("stdout_matches_scontrol");
     let dir = Dir::new("out");
     let user = String::from_utf8(Command::new("id").arg("-un").output().unwrap().stdout).unwrap();
     let cases: &[(&str, &[&str])] = &[
@@ -214,10 +199,9 @@ fn unix_of(stamp: &str) -> i64 {
 }
 
 #[test]
+#[ignore = "needs the reference Slurm"]
 fn begin_matches_eligible_time() {
-    if !slurm_up() {
-        return;
-    }
+    sk8_harness::reference::require("begin_matches_eligible_time");
     let dir = Dir::new("begin");
     for value in [
         "now+1hour",
@@ -252,10 +236,9 @@ fn begin_matches_eligible_time() {
 }
 
 #[test]
+#[ignore = "needs the reference Slurm"]
 fn constraint_rejections_match() {
-    if !slurm_up() {
-        return;
-    }
+    sk8_harness::reference::require("constraint_rejections_match");
     // The reference node has no features: every constraint is refused there,
     // so only our own rejections can be compared.
     let dir = Dir::new("feat");
@@ -270,10 +253,9 @@ fn constraint_rejections_match() {
 }
 
 #[test]
+#[ignore = "needs the reference Slurm"]
 fn real_jobs_create_expanded_names() {
-    if !slurm_up() {
-        return;
-    }
+    sk8_harness::reference::require("real_jobs_create_expanded_names");
     let dir = Dir::new("run");
     let user = String::from_utf8(Command::new("id").arg("-un").output().unwrap().stdout).unwrap();
     let host =

@@ -21,30 +21,10 @@ pub const TIMEOUT: Duration = Duration::from_secs(60);
 /// The token every test job uses.
 pub const TOKEN: &str = "t0ken-Abc123-not-a-real-secret";
 
-/// `target/<profile>/`, with `sk8-agent` and `srun` freshly built (once per
-/// test process: a no-op when they are up to date).
+/// Our command `name` (`sk8-agent`, or `srun` by that name: a link to the
+/// multi-call `sk8`), found and freshly built by sk8-harness.
 pub fn bin(name: &str) -> PathBuf {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let exe = std::env::current_exe().expect("the test knows its path");
-        let dir = exe
-            .parent()
-            .and_then(Path::parent)
-            .expect("tests run from target/<profile>/deps")
-            .to_path_buf();
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-        let mut cmd = Command::new(cargo);
-        cmd.current_dir(&root)
-            .args(["build", "--quiet", "--bin", "sk8-agent", "--bin", "srun"]);
-        if dir.file_name().is_some_and(|p| p == "release") {
-            cmd.arg("--release");
-        }
-        let status = cmd.status().expect("cargo runs");
-        assert!(status.success(), "building sk8-agent and srun failed");
-        dir
-    })
-    .join(name)
+    sk8_harness::bins::command(name)
 }
 
 /// A fresh directory under the system's temporary directory.
