@@ -14,7 +14,7 @@ use crate::filter::Filters;
 ///
 /// Only what a command needs reaches it: `PATH` (the command links first,
 /// then `/usr/bin:/bin`), `HOME` (the environment's own root, so no user's
-/// config is read), `USER`/`LOGNAME` (as this process has them), `TZ=UTC`,
+/// config is read), `USER`/`LOGNAME` (this process's user), `TZ=UTC`,
 /// `LC_ALL=C` and `SK8_HOME`; no `SLURM_*`, `SBATCH_*`, `SQUEUE_*`, ...
 /// of the caller's leaks in. The root is removed when the value is dropped.
 #[derive(Debug)]
@@ -50,10 +50,19 @@ impl TestEnv {
         vars.insert("SK8_HOME".into(), home.display().to_string());
         vars.insert("TZ".into(), "UTC".into());
         vars.insert("LC_ALL".into(), "C".into());
-        for k in ["USER", "LOGNAME"] {
-            if let Ok(v) = std::env::var(k) {
-                vars.insert(k.into(), v);
-            }
+        // The user's name as the commands would find it; CI's root may run
+        // with no USER at all, and the snapshots filter it by name.
+        let user = std::env::var("USER").ok().or_else(|| {
+            Command::new("id")
+                .arg("-un")
+                .output()
+                .ok()
+                .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+                .filter(|u| !u.is_empty())
+        });
+        if let Some(user) = user {
+            vars.insert("USER".into(), user.clone());
+            vars.insert("LOGNAME".into(), user);
         }
         Self {
             root,
@@ -139,9 +148,11 @@ impl TestEnv {
             .literal(self.root.display().to_string(), "[ROOT]")
             .literal(bins::links().display().to_string(), "[BIN]");
         if let Some(user) = self.vars.get("USER") {
-            f = f.literal(format!("={user}("), "=[USER](");
+            f = f.word(user, "[USER]");
         }
-        f
+        // Numeric ids differ between machines (root in CI, a user here); the
+        // local backend's priority ages with the time of submission.
+        f.field("UserId").field("GroupId").field("Priority")
     }
 }
 

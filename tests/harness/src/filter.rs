@@ -8,8 +8,6 @@
 pub struct Filters {
     /// Exact texts and their placeholders, longest first when applied.
     literals: Vec<(String, String)>,
-    /// Whole numbers (not part of a longer number) and their placeholders.
-    numbers: Vec<(String, String)>,
     /// Words (not part of a longer name) and their placeholders.
     words: Vec<(String, String)>,
     /// Keys whose `KEY=value` value is replaced (`RunTime=[RunTime]`).
@@ -45,10 +43,29 @@ impl Filters {
         self
     }
 
-    /// Replaces job id `id` wherever it stands as a whole number.
+    /// Replaces job id `id` where it stands as one: `JobId=N`, `job N`,
+    /// `slurm-N.`, and a line's first column (`N ...`, `N|...`). Not every
+    /// whole number: a fresh state directory's first job is 1.
     #[must_use]
     pub fn job_id(mut self, id: u32, placeholder: &str) -> Self {
-        self.numbers.push((id.to_string(), placeholder.into()));
+        for (from, to) in [
+            (format!("JobId={id}"), format!("JobId={placeholder}")),
+            (format!("job {id}"), format!("job {placeholder}")),
+            (format!("slurm-{id}."), format!("slurm-{placeholder}.")),
+            (format!("\n{id} "), format!("\n{placeholder} ")),
+            (format!("\n{id}|"), format!("\n{placeholder}|")),
+        ] {
+            self.literals.push((from, to));
+        }
+        self
+    }
+
+    /// Replaces the word `word` (a user name) by `placeholder`.
+    #[must_use]
+    pub fn word(mut self, word: &str, placeholder: &str) -> Self {
+        if !word.is_empty() {
+            self.words.push((word.into(), placeholder.into()));
+        }
         self
     }
 
@@ -73,7 +90,6 @@ impl Filters {
         for key in &self.fields {
             out = field(&out, key);
         }
-        out = replace_runs(&out, &self.numbers, |c| c.is_ascii_digit());
         replace_runs(&out, &self.words, |c| {
             c.is_ascii_alphanumeric() || c == '-' || c == '_'
         })
