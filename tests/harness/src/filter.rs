@@ -181,9 +181,11 @@ mod tests {
             .job_id(7, "[JOBID]");
         assert_eq!(
             f.apply(
-                "JobId=7 ArrayJobId=17 SubmitTime=2026-11-28T15:48:49 /tmp/sk8-test-1/home/x 7_1"
+                "JobId=7 ArrayJobId=17 NumNodes=7 SubmitTime=2026-11-28T15:48:49 \
+                 /tmp/sk8-test-1/home/slurm-7.out\n7 x"
             ),
-            "JobId=[JOBID] ArrayJobId=17 SubmitTime=[TIME] [HOME]/x [JOBID]_1"
+            "JobId=[JOBID] ArrayJobId=17 NumNodes=7 SubmitTime=[TIME] \
+             [HOME]/slurm-[JOBID].out\n[JOBID] x"
         );
     }
 
