@@ -1,15 +1,17 @@
-//! The whole `sbatch --help` start-up, as a user pays it: process spawn,
-//! table lookup and rendering, writing 7 kB of help to a pipe.
+//! The whole `sbatch --help` start-up, as a user pays it: process spawn
+//! through the `sbatch` link to the multi-call binary, dispatch, table
+//! lookup and rendering, writing 7 kB of help to a pipe.
 
 use std::process::{Command, Stdio};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 
 fn bench(c: &mut Criterion) {
-    let exe = env!("CARGO_BIN_EXE_sbatch");
+    sk8_harness::bins::use_cargo_bin(env!("CARGO_BIN_EXE_sk8"));
+    let exe = sk8_harness::bins::command("sbatch");
     c.bench_function("sbatch --help (process start to exit)", |b| {
         b.iter(|| {
-            let status = Command::new(exe)
+            let status = Command::new(&exe)
                 .arg("--help")
                 .stdout(Stdio::null())
                 .status()

@@ -231,7 +231,7 @@ pub fn parse(args: &[String], ctx: &Context, host: &dyn Host) -> Result<Action, 
     if script.len() > MAX_SCRIPT_SIZE {
         return Err(with_notes(
             &notes,
-            Failure::error(
+            ParseError::error(
                 format!(
                     "{}Pathname of a file, directory or other parameter too long",
                     crate::SUBMISSION_FAILED

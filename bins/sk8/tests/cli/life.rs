@@ -58,7 +58,10 @@ fn a_job_from_sbatch_to_sacct() {
     let shown = env.run("scontrol", &["show", "job", &id_arg]);
     assert_snapshot!(
         "life_scontrol",
-        shown.with_job_id(id, "[JOBID]").with_field("RunTime").snapshot()
+        shown
+            .with_job_id(id, "[JOBID]")
+            .with_field("RunTime")
+            .snapshot()
     );
     assert_snapshot!("life_sacct", ended.with_job_id(id, "[JOBID]").snapshot());
     let out = std::fs::read_to_string(env.dir().join(format!("slurm-{id}.out"))).unwrap();

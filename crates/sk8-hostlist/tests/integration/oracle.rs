@@ -4,7 +4,6 @@
 //! emulated from the library's results exactly as the crate docs describe
 //! (stdout, stderr, exit code), so these tests also pin down that contract.
 
-use std::path::Path;
 use std::process::Command;
 
 use sk8_hostlist::HostList;

@@ -1,6 +1,5 @@
 //! Differential tests against the reference Slurm 22.05 (`/usr/bin/sbatch`).
 
-use std::path::Path;
 use std::process::Command;
 
 use sk8_spec::pattern::PatternContext;
