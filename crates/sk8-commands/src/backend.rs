@@ -24,6 +24,7 @@ pub fn backend() -> Result<Box<dyn Backend>, Failure> {
     }
 }
 
+#[cfg(any(feature = "local", feature = "kubernetes"))]
 fn failure(e: &sk8_backend::Error) -> Failure {
     Failure::refused(e.to_string())
 }
