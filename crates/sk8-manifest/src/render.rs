@@ -8,10 +8,11 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::{
-    Affinity, ConfigMap, ConfigMapVolumeSource, Container, EnvVar, HostPathVolumeSource, KeyToPath,
-    NodeAffinity, NodeSelector, NodeSelectorRequirement, NodeSelectorTerm, Pod, PodAffinityTerm,
-    PodAntiAffinity, PodSpec, ResourceRequirements, Secret, SecretVolumeSource, Service,
-    ServicePort, ServiceSpec, Toleration, Volume, VolumeMount,
+    Affinity, ConfigMap, ConfigMapVolumeSource, Container, EnvVar, EnvVarSource,
+    HostPathVolumeSource, KeyToPath, NodeAffinity, NodeSelector, NodeSelectorRequirement,
+    NodeSelectorTerm, Pod, PodAffinityTerm, PodAntiAffinity, PodSpec, ResourceRequirements, Secret,
+    SecretKeySelector, SecretVolumeSource, Service, ServicePort, ServiceSpec, Toleration, Volume,
+    VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{
@@ -402,23 +403,46 @@ impl Plan<'_> {
     fn secret(&self) -> Result<Secret, RenderError> {
         let env = serde_json::to_vec(&self.input.spec.environment)
             .map_err(|e| RenderError::Invalid(format!("cannot store the environment: {e}")))?;
-        if env.len() > MAX_RECORD_BYTES {
+        let mut data = BTreeMap::from([
+            (
+                l::TOKEN_KEY.to_string(),
+                ByteString(self.input.token.as_bytes().to_vec()),
+            ),
+            (l::ENVIRONMENT_KEY.to_string(), ByteString(env)),
+        ]);
+        // Each exported variable again under its own key, which the pods'
+        // `secretKeyRef`s name: the values never enter a pod spec.
+        let container_env = self.input.spec.container.env.iter().filter_map(|name| {
+            self.input
+                .spec
+                .environment
+                .get_key_value(name)
+                .filter(|_| names::is_env_name(name))
+        });
+        for (name, value) in self.exported().chain(container_env) {
+            data.insert(env_key(name), ByteString(value.as_bytes().to_vec()));
+        }
+        let size: usize = data.iter().map(|(k, v)| k.len() + v.0.len()).sum();
+        if size > MAX_RECORD_BYTES {
             return Err(RenderError::Invalid(format!(
-                "environment too large: {} bytes, the kubernetes backend stores at most {MAX_RECORD_BYTES}",
-                env.len()
+                "environment too large: {size} bytes, the kubernetes backend stores at most {MAX_RECORD_BYTES}"
             )));
         }
         Ok(Secret {
             metadata: self.meta(&names::secret_name(self.input.job_id), self.labels.clone()),
             type_: Some("Opaque".into()),
-            data: Some(BTreeMap::from([
-                (
-                    l::TOKEN_KEY.to_string(),
-                    ByteString(self.input.token.as_bytes().to_vec()),
-                ),
-                (l::ENVIRONMENT_KEY.to_string(), ByteString(env)),
-            ])),
+            data: Some(data),
             ..Secret::default()
+        })
+    }
+
+    /// The submitter's variables a pod receives (the rest stay behind:
+    /// [`DROPPED_ENV`], the cluster's `KUBERNETES_*`, names a pod cannot carry).
+    fn exported(&self) -> impl Iterator<Item = (&String, &String)> {
+        self.input.spec.environment.iter().filter(|(k, _)| {
+            !DROPPED_ENV.contains(&k.as_str())
+                && !k.starts_with("KUBERNETES_")
+                && names::is_env_name(k)
         })
     }
 
@@ -513,14 +537,8 @@ impl Plan<'_> {
             .map(|r| names::pod_name(self.input.job_id, r))
             .collect();
         let mut req = sk8_env::JobRequest::from_spec(spec);
-        req.environment = spec
-            .environment
-            .iter()
-            .filter(|(k, _)| {
-                !DROPPED_ENV.contains(&k.as_str())
-                    && !k.starts_with("KUBERNETES_")
-                    && names::is_env_name(k)
-            })
+        req.environment = self
+            .exported()
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         let array = self.input.array.and_then(|(job_id, task_id)| {
@@ -588,11 +606,35 @@ impl Plan<'_> {
                 env.insert(name.clone(), v.clone());
             }
         }
+        // A value the submitter exported (not one Slurm's variables set over
+        // it) is read from the job's Secret by name; the rest are sk8's own.
+        let secret = names::secret_name(self.input.job_id);
         env.into_iter()
-            .map(|(name, value)| EnvVar {
-                name,
-                value: Some(value),
-                ..EnvVar::default()
+            .map(|(name, value)| {
+                let from_secret = spec.environment.get(&name) == Some(&value)
+                    && (self.exported().any(|(k, _)| *k == name)
+                        || spec.container.env.contains(&name));
+                if from_secret {
+                    let key = env_key(&name);
+                    EnvVar {
+                        name,
+                        value_from: Some(EnvVarSource {
+                            secret_key_ref: Some(SecretKeySelector {
+                                name: secret.clone(),
+                                key,
+                                optional: Some(false),
+                            }),
+                            ..EnvVarSource::default()
+                        }),
+                        ..EnvVar::default()
+                    }
+                } else {
+                    EnvVar {
+                        name,
+                        value: Some(value),
+                        ..EnvVar::default()
+                    }
+                }
             })
             .collect()
     }
@@ -888,6 +930,19 @@ impl Plan<'_> {
     }
 }
 
+/// The key of the job's Secret that holds exported variable `name`.
+pub fn env_key(name: &str) -> String {
+    format!("env.{name}")
+}
+
+/// What [`JobObjects::to_yaml`] shows for each key of the job's Secret:
+/// valid values of the right form, none of them the job's own (`sbatch`
+/// writes a fresh token and the submitter's exported environment).
+pub const SECRET_STAND_INS: &[(&str, &str)] = &[
+    (l::TOKEN_KEY, "set-by-sbatch-at-submit"),
+    (l::ENVIRONMENT_KEY, "{}"),
+];
+
 impl JobObjects {
     /// Sets the ownerReference (the record, `record_uid`) on every other object.
     pub fn set_owner(&mut self, record_uid: &str) {
@@ -915,17 +970,31 @@ impl JobObjects {
         }
     }
 
-    /// Multi-document YAML (`---`-separated), in creation order; the token is redacted.
+    /// Multi-document YAML (`---`-separated), in creation order, that an
+    /// API server accepts as it is (`kubectl apply -f -`). The Secret's
+    /// values never appear: its `data` becomes `stringData` holding, per
+    /// key, [`SECRET_STAND_INS`]' stand-in (the keys show, the token and the
+    /// submitter's environment do not).
     pub fn to_yaml(&self) -> String {
         let mut docs = vec![
             crate::yaml::object(&self.record),
             crate::yaml::object(&self.secret),
             crate::yaml::object(&self.service),
         ];
-        if let Some(serde_json::Value::Object(data)) = docs[1].get_mut("data") {
-            for v in data.values_mut() {
-                *v = serde_json::Value::String("<redacted>".into());
-            }
+        if let Some(secret) = docs[1].as_object_mut()
+            && let Some(serde_json::Value::Object(data)) = secret.remove("data")
+        {
+            let stand_ins = data
+                .keys()
+                .map(|k| {
+                    let v = SECRET_STAND_INS
+                        .iter()
+                        .find(|(key, _)| key == k)
+                        .map_or("set-by-sbatch-at-submit", |(_, v)| v);
+                    (k.clone(), serde_json::Value::String(v.to_string()))
+                })
+                .collect();
+            secret.insert("stringData".into(), serde_json::Value::Object(stand_ins));
         }
         if let Some(g) = &self.pod_group {
             docs.push(g.clone());

@@ -346,13 +346,31 @@ fn pod_env_filters_the_submit_environment() {
     let (spec, script) = sbatch(&["-N2", "--container-env=PATH"], "#!/bin/sh\n");
     let objs = render_with(&spec, &script, Provider::None, &KubeConfig::default(), None).unwrap();
     for (rank, pod) in objs.pods.iter().enumerate() {
-        let env: std::collections::BTreeMap<String, String> = pod.spec.as_ref().unwrap().containers
-            [0]
-        .env
-        .iter()
-        .flatten()
-        .map(|e| (e.name.clone(), e.value.clone().unwrap_or_default()))
-        .collect();
+        let vars = pod.spec.as_ref().unwrap().containers[0].env.clone();
+        let vars = vars.unwrap_or_default();
+        // What the pod receives: literal values, and the Secret's keys it names.
+        let secret = objs.secret.data.as_ref().unwrap();
+        let env: std::collections::BTreeMap<String, String> = vars
+            .iter()
+            .map(|e| {
+                let value = match (&e.value, &e.value_from) {
+                    (Some(v), _) => v.clone(),
+                    (None, Some(from)) => {
+                        let r = from.secret_key_ref.as_ref().expect("a secretKeyRef");
+                        assert_eq!(r.name, "sk8-job-4242-token");
+                        String::from_utf8(secret[&r.key].0.clone()).unwrap()
+                    }
+                    (None, None) => String::new(),
+                };
+                (e.name.clone(), value)
+            })
+            .collect();
+        // The submitter's values are not in the pod spec itself.
+        let literal = serde_json::to_string(&pod).unwrap();
+        assert!(
+            !literal.contains("wandb-secret"),
+            "a secret in the pod spec"
+        );
         assert_eq!(env["SLURM_JOB_NODELIST"], "sk8-job-4242-[0-1]");
         assert_eq!(env["SLURM_NODEID"], rank.to_string());
         assert_eq!(env["SLURMD_NODENAME"], format!("sk8-job-4242-{rank}"));

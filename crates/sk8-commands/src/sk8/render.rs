@@ -8,8 +8,6 @@ use sk8_opts::sbatch::{Action, parse};
 
 /// The token shown in place of the one `sbatch` generates (never a real one).
 const TOKEN_PLACEHOLDER: &str = "generated-by-sbatch-at-submit";
-/// The record's uid is the API server's; the owner references show this.
-const UID_PLACEHOLDER: &str = "uid-of-the-record-set-by-the-api-server";
 
 /// What `render` was asked, besides sbatch's own options.
 struct Request {
@@ -57,11 +55,16 @@ pub fn run(args: &[String]) -> Result<String, String> {
         array,
         hold: spec.hold,
     };
-    let mut objects = render(&input, &cfg).map_err(|e| e.to_string())?;
-    objects.set_owner(UID_PLACEHOLDER);
+    let objects = render(&input, &cfg).map_err(|e| e.to_string())?;
     let mut out = format!(
         "# sk8 render: what `sbatch` would create for job {} (the real id comes from the\n\
-         # sk8-job-counter ConfigMap at submit); gang provider `{provider}`{note}; namespace `{namespace}`.\n",
+         # sk8-job-counter ConfigMap at submit); gang provider `{provider}`{note}; namespace `{namespace}`.\n\
+         # `kubectl apply -f -` takes it as it is. What `sbatch` adds at submit time:\n\
+         # - the Secret's values: a fresh step token and the submitter's exported\n\
+         #   environment, shown here only as stand-ins under `stringData`;\n\
+         # - an ownerReference to the record ConfigMap (by the uid the API server gives\n\
+         #   it) on every other object, so deleting the record deletes the job;\n\
+         # - the job id, taken from the counter (applying this does not advance it).\n",
         req.job_id
     );
     if array.is_some() {
