@@ -1,0 +1,642 @@
+//! The Kubernetes backend against a real kube-apiserver and etcd (1.20.2,
+//! built from Debian's source by `../shared/kube/start.sh`, which `.ci/run`
+//! starts), with its real RBAC authorizer, admission chain and garbage
+//! collector. No scheduler and no kubelet run there: pods stay Pending and
+//! unbound, which is exactly what these tests look at (what a job is
+//! before a node takes it). What needs a kubelet (a script running to its
+//! end, logs) is tested against sk8-kubesim in `kube.rs`.
+//!
+//! Each test is `#[ignore = "needs a real kube-apiserver"]`: a plain
+//! `cargo test` reports it ignored; CI runs it (`--include-ignored`) with
+//! `SK8_KUBE_KUBECONFIG` set, and without it the test fails, never skips.
+//! Every test works in a namespace of its own, deleted at its end.
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use sk8_tests::TempDir;
+use sk8_tests::refslurm::{ours, shared_dir, workspace_root};
+
+const IGNORED: &str = "needs a real kube-apiserver";
+
+/// What a command printed and how it exited.
+struct Printed {
+    out: String,
+    err: String,
+    code: i32,
+}
+
+impl Printed {
+    fn ok(&self, what: &str) -> &str {
+        assert_eq!(
+            self.code, 0,
+            "{what} exited {}:\n{}{}",
+            self.code, self.out, self.err
+        );
+        &self.out
+    }
+}
+
+fn run(mut c: Command, stdin: Option<&str>) -> Printed {
+    c.stdin(if stdin.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    })
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
+    let mut child = c.spawn().expect("the command starts");
+    if let Some(text) = stdin {
+        child
+            .stdin
+            .take()
+            .expect("stdin is piped")
+            .write_all(text.as_bytes())
+            .expect("stdin is written");
+    }
+    let out = child.wait_with_output().expect("the command ends");
+    Printed {
+        out: String::from_utf8_lossy(&out.stdout).into_owned(),
+        err: String::from_utf8_lossy(&out.stderr).into_owned(),
+        code: out.status.code().unwrap_or(-1),
+    }
+}
+
+/// The admin kubeconfig `start.sh` printed, and the non-admin `sk8-alice`'s.
+struct Server {
+    admin: PathBuf,
+    alice: PathBuf,
+}
+
+/// The real server of this run.
+///
+/// # Panics
+///
+/// When `SK8_KUBE_KUBECONFIG` is unset or the server does not answer: a
+/// test that runs must talk to the real server, never skip.
+fn server() -> &'static Server {
+    static SERVER: OnceLock<Server> = OnceLock::new();
+    SERVER.get_or_init(|| {
+        let admin = std::env::var_os("SK8_KUBE_KUBECONFIG").map(PathBuf::from);
+        let Some(admin) = admin.filter(|p| p.is_file()) else {
+            panic!(
+                "this test {IGNORED}: set SK8_KUBE_KUBECONFIG to the kubeconfig \
+                 `bash ../shared/kube/start.sh` prints"
+            );
+        };
+        let alice = std::env::var_os("SK8_KUBE_ALICE_KUBECONFIG")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| admin.with_file_name("kubeconfig-alice"));
+        let s = Server { admin, alice };
+        let v = kubectl(&s.admin, &["version", "-o", "json"], None);
+        v.ok("kubectl version (is the server up?)");
+        install_crds(&s.admin);
+        s
+    })
+}
+
+fn kubectl(kubeconfig: &Path, args: &[&str], stdin: Option<&str>) -> Printed {
+    let mut c = Command::new("kubectl");
+    c.arg("--kubeconfig").arg(kubeconfig).args(args);
+    run(c, stdin)
+}
+
+/// The gang schedulers' CRDs from `../shared/crds`, made acceptable to the
+/// server: current Kueue's Workload uses `selectableFields` (servers before
+/// 1.30 refuse it) and Kueue's CRDs carry CEL rules,
+/// `x-kubernetes-validations` (before 1.25, an unknown field), so both
+/// blocks are taken out: nothing sk8 does selects by those fields, and
+/// the rules check Kueue's own objects, which sk8 does not write. Its
+/// Workload also defaults 67 string fields to `""`, which 1.20's CRD
+/// validation reads as a null default and refuses; those defaults go too,
+/// and with them the list-map declarations whose keys they defaulted.
+fn install_crds(admin: &Path) {
+    let dir = shared_dir().join("crds");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.expect("a directory entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .collect();
+    files.sort();
+    for f in files {
+        let text = std::fs::read_to_string(&f).expect("the CRD is read");
+        let text = without_block(&text, "selectableFields:");
+        let text = without_block(&text, "x-kubernetes-validations:");
+        let text = without_block(&text, "default: \"\"");
+        let text = without_block(&text, "x-kubernetes-list-map-keys:");
+        let text = without_block(&text, "x-kubernetes-list-type: map");
+        // Server-side apply: a client-side one keeps the whole object in an
+        // annotation, and the Workload CRD is over the 256 KiB it may hold.
+        let args = ["apply", "--server-side", "--force-conflicts", "-f", "-"];
+        kubectl(admin, &args, Some(&text)).ok(&format!("applying {}", f.display()));
+    }
+    kubectl(
+        admin,
+        &[
+            "wait",
+            "--for=condition=established",
+            "crd",
+            "--all",
+            "--timeout=60s",
+        ],
+        None,
+    )
+    .ok("waiting for the CRDs");
+}
+
+/// `text` without each YAML block whose first line starts with `key`.
+fn without_block(text: &str, key: &str) -> String {
+    let mut out = String::new();
+    let mut skip_deeper_than: Option<usize> = None;
+    for line in text.lines() {
+        let indent = line.len() - line.trim_start().len();
+        if let Some(depth) = skip_deeper_than {
+            // Deeper lines, and a list's items, which YAML may put at the
+            // key's own indentation (`key:\n- item`).
+            if line.trim().is_empty()
+                || indent > depth
+                || (indent == depth && line.trim_start().starts_with("- "))
+            {
+                continue;
+            }
+            skip_deeper_than = None;
+        }
+        if line.trim_start().starts_with(key) {
+            skip_deeper_than = Some(indent);
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+/// A namespace of one test, with an sk8 home whose config puts jobs there;
+/// deleted (with everything in it) when dropped.
+struct Ns {
+    name: String,
+    dir: TempDir,
+}
+
+impl Ns {
+    fn new(tag: &str, kube_toml: &str) -> Self {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let s = server();
+        let name = format!(
+            "sk8-{tag}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        );
+        kubectl(&s.admin, &["create", "namespace", &name], None).ok("creating the namespace");
+        // Pods need the namespace's `default` ServiceAccount, which the
+        // controller-manager creates a moment after the namespace.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while kubectl(
+            &s.admin,
+            &["-n", &name, "get", "serviceaccount", "default"],
+            None,
+        )
+        .code
+            != 0
+        {
+            assert!(
+                Instant::now() < deadline,
+                "no default ServiceAccount in {name}"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        let dir = TempDir::new("kube-real").expect("a scratch dir");
+        let home = dir.path().join("home");
+        std::fs::create_dir_all(&home).expect("the sk8 home is made");
+        std::fs::write(
+            home.join("config.toml"),
+            format!(
+                "backend = \"kubernetes\"\n\n[kubernetes]\nnamespace = \"{name}\"\n{kube_toml}"
+            ),
+        )
+        .expect("the config is written");
+        Self { name, dir }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn write(&self, name: &str, text: &str) -> String {
+        let p = self.path(name);
+        std::fs::write(&p, text).expect("the script is written");
+        p.to_string_lossy().into_owned()
+    }
+
+    /// One of our commands as the admin.
+    fn sk8(&self, bin: &str, args: &[&str]) -> Printed {
+        self.sk8_as(&server().admin, bin, args, &[])
+    }
+
+    fn sk8_as(&self, kubeconfig: &Path, bin: &str, args: &[&str], env: &[(&str, &str)]) -> Printed {
+        let mut c = Command::new(ours(bin));
+        c.args(args)
+            .current_dir(self.dir.path())
+            .env("KUBECONFIG", kubeconfig)
+            .env("SK8_HOME", self.path("home"))
+            .env("HOME", self.dir.path())
+            .env_remove("SK8_BACKEND")
+            .env_remove("XDG_CONFIG_HOME");
+        for (k, _) in std::env::vars() {
+            if k.starts_with("SQUEUE_") || k.starts_with("SINFO_") || k.starts_with("SACCT_") {
+                c.env_remove(k);
+            }
+        }
+        c.envs(env.iter().copied());
+        run(c, None)
+    }
+
+    fn kubectl(&self, args: &[&str], stdin: Option<&str>) -> Printed {
+        let mut all = vec!["-n", self.name.as_str()];
+        all.extend_from_slice(args);
+        kubectl(&server().admin, &all, stdin)
+    }
+
+    /// `kubectl get KIND -o json`'s items in this namespace.
+    fn items(&self, kind: &str, selector: Option<&str>) -> Vec<Value> {
+        let mut args = vec!["get", kind, "-o", "json"];
+        if let Some(sel) = selector {
+            args.extend(["-l", sel]);
+        }
+        let p = self.kubectl(&args, None);
+        let v: Value = serde_json::from_str(p.ok(&format!("kubectl get {kind}")))
+            .expect("kubectl prints JSON");
+        v["items"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// Waits until `kind` has no object labelled as job `id`'s.
+    fn wait_gone(&self, kind: &str, id: u32) {
+        let sel = format!("sk8.dev/job-id={id}");
+        let deadline = Instant::now() + Duration::from_secs(90);
+        loop {
+            let left = self.items(kind, Some(&sel));
+            if left.is_empty() {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{} {kind} of job {id} still there",
+                left.len()
+            );
+            std::thread::sleep(Duration::from_millis(300));
+        }
+    }
+}
+
+impl Drop for Ns {
+    fn drop(&mut self) {
+        let _ = kubectl(
+            &server().admin,
+            &["delete", "namespace", &self.name, "--wait=false"],
+            None,
+        );
+    }
+}
+
+fn uid(obj: &Value) -> &str {
+    obj["metadata"]["uid"].as_str().unwrap_or_default()
+}
+
+/// `sk8 render` prints YAML the real server takes as it is, for every
+/// example and shape of job and every gang provider sk8 renders for; one
+/// render is applied for real and makes the objects it shows.
+#[test]
+#[ignore = "needs a real kube-apiserver"]
+fn render_output_applies_to_the_real_server_for_every_example_and_provider() {
+    let ns = Ns::new("render", "");
+    let root = workspace_root().join("examples");
+    let mut scripts: Vec<(String, Vec<&str>)> = vec![
+        (root.join("hello.sh").display().to_string(), vec![]),
+        (
+            root.join("two-nodes/train.sh").display().to_string(),
+            vec![],
+        ),
+    ];
+    for (name, text, args) in [
+        (
+            "gpus.sh",
+            "#!/bin/bash\n#SBATCH -N2 --gpus-per-node=8 --cpus-per-task=4 --mem=64G -t 1:00:00\nsrun torchrun train.py\n",
+            vec![],
+        ),
+        (
+            "array.sh",
+            "#!/bin/bash\n#SBATCH --array=0-3\necho $SLURM_ARRAY_TASK_ID\n",
+            vec![],
+        ),
+        (
+            "held.sh",
+            "#!/bin/bash\necho held\n",
+            vec!["--hold", "-J", "odd name's job"],
+        ),
+        (
+            "exclusive.sh",
+            "#!/bin/bash\n#SBATCH --exclusive -N3 --ntasks-per-node=2\nsrun hostname\n",
+            vec![],
+        ),
+    ] {
+        scripts.push((ns.write(name, text), args));
+    }
+    let mut applied = 0;
+    for provider in ["none", "kueue", "volcano", "coscheduling"] {
+        for (script, args) in &scripts {
+            let flag = format!("--provider={provider}");
+            let mut all = vec!["render", flag.as_str(), script.as_str()];
+            all.extend(args.iter().copied());
+            let p = ns.sk8("sk8", &all);
+            let yaml = p.ok(&format!("sk8 {all:?}"));
+            assert!(
+                !yaml.contains("ownerReferences"),
+                "{all:?}: placeholder owners"
+            );
+            let check = ns.kubectl(&["apply", "--dry-run=server", "-f", "-"], Some(yaml));
+            check.ok(&format!(
+                "kubectl apply --dry-run=server of `sk8 {all:?}`:\n{yaml}"
+            ));
+            applied += 1;
+        }
+    }
+    assert_eq!(applied, 4 * scripts.len());
+
+    // Applied for real: the objects are there as rendered, the Secret with
+    // the stand-ins only (the server stores them base64, as `data`).
+    let hello = &scripts[0].0;
+    let yaml = ns.sk8("sk8", &["render", "--provider=none", "--id=7", hello]);
+    ns.kubectl(&["apply", "-f", "-"], Some(yaml.ok("sk8 render")))
+        .ok("kubectl apply");
+    let sel = Some("sk8.dev/job-id=7");
+    assert_eq!(ns.items("pods", sel).len(), 1);
+    assert_eq!(ns.items("services", sel).len(), 1);
+    let secrets = ns.items("secrets", sel);
+    let keys: BTreeSet<&str> = secrets[0]["data"]
+        .as_object()
+        .expect("the Secret has data")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert!(
+        keys.contains("environment") && keys.contains("token"),
+        "{keys:?}"
+    );
+    assert!(
+        keys.iter()
+            .all(|k| ["environment", "token"].contains(k) || k.starts_with("env.")),
+        "{keys:?}"
+    );
+}
+
+/// `sbatch` on a real server: a two-node job is a record, a Secret, a
+/// headless Service and two pods, every one owned by the record (by the
+/// uid the server gave it); the pods wait unbound (no scheduler here) and
+/// squeue shows the job pending. `scancel` takes the pods away, and
+/// deleting a record by hand lets the real garbage collector remove all
+/// the rest.
+#[test]
+#[ignore = "needs a real kube-apiserver"]
+fn sbatch_makes_owned_objects_and_the_garbage_collector_follows_the_record() {
+    let ns = Ns::new("gang", "");
+    let script = ns.write(
+        "two.sh",
+        "#!/bin/bash\n#SBATCH -N2 -J pair\nsrun hostname\n",
+    );
+    let p = ns.sk8("sbatch", &["--parsable", &script]);
+    assert_eq!(p.ok("sbatch").trim(), "1");
+
+    let sel = Some("sk8.dev/job-id=1");
+    let records = ns.items("configmaps", sel);
+    let record = records
+        .iter()
+        .find(|c| c["metadata"]["ownerReferences"].is_null())
+        .expect("a record without an owner");
+    let pods = ns.items("pods", sel);
+    assert_eq!(pods.len(), 2, "one pod per node");
+    let mut owned = pods.clone();
+    owned.extend(ns.items("secrets", sel));
+    owned.extend(ns.items("services", sel));
+    assert_eq!(owned.len(), 4);
+    for o in &owned {
+        let owner = &o["metadata"]["ownerReferences"][0];
+        assert_eq!(
+            owner["uid"].as_str(),
+            Some(uid(record)),
+            "{} is owned by the record",
+            o["metadata"]["name"]
+        );
+    }
+    for pod in &pods {
+        assert!(pod["spec"]["nodeName"].is_null(), "nothing binds pods here");
+        assert_eq!(pod["status"]["phase"], "Pending");
+        // The admission chain adds what a real cluster adds.
+        let tolerations = pod["spec"]["tolerations"].to_string();
+        assert!(
+            tolerations.contains("node.kubernetes.io/not-ready"),
+            "DefaultTolerationSeconds: {tolerations}"
+        );
+    }
+    let q = ns.sk8("squeue", &["-h", "-o", "%i %j %t"]);
+    assert_eq!(q.ok("squeue").trim(), "1 pair PD");
+
+    ns.sk8("scancel", &["1"]).ok("scancel");
+    ns.wait_gone("pods", 1);
+    let q = ns.sk8("squeue", &["-h", "-o", "%i"]);
+    assert_eq!(
+        q.ok("squeue").trim(),
+        "",
+        "a cancelled job leaves the queue"
+    );
+
+    // The garbage collector: the record goes, its objects follow.
+    let p = ns.sk8("sbatch", &["--parsable", &script]);
+    assert_eq!(p.ok("sbatch").trim(), "2");
+    let records = ns.items("configmaps", Some("sk8.dev/job-id=2"));
+    let name = records
+        .iter()
+        .find(|c| c["metadata"]["ownerReferences"].is_null())
+        .and_then(|c| c["metadata"]["name"].as_str())
+        .expect("job 2's record")
+        .to_string();
+    ns.kubectl(
+        &["delete", "configmap", &name, "--cascade=background"],
+        None,
+    )
+    .ok("deleting the record");
+    for kind in ["pods", "secrets", "services"] {
+        ns.wait_gone(kind, 2);
+    }
+}
+
+/// The submitter's exported environment (where tokens live) is stored in
+/// the job's Secret and nowhere else the API server holds.
+#[test]
+#[ignore = "needs a real kube-apiserver"]
+fn the_exported_environment_lives_only_in_the_jobs_secret() {
+    const CANARY: &str = "hf_sk8canary_0123456789abcdef";
+    let ns = Ns::new("secret", "gang = \"volcano\"\n");
+    let script = ns.write("env.sh", "#!/bin/bash\n#SBATCH -N2\nprintenv HF_TOKEN\n");
+    let p = ns.sk8_as(
+        &server().admin,
+        "sbatch",
+        &["--parsable", "--export=ALL", &script],
+        &[("HF_TOKEN", CANARY)],
+    );
+    assert_eq!(p.ok("sbatch").trim(), "1");
+    assert!(!p.out.contains(CANARY) && !p.err.contains(CANARY));
+    let everything = ns.kubectl(
+        &[
+            "get",
+            "pods,configmaps,services,podgroups.scheduling.volcano.sh,events",
+            "-o",
+            "json",
+        ],
+        None,
+    );
+    let text = everything.ok("kubectl get");
+    assert!(text.contains("sk8-job-1"), "the job's objects are listed");
+    assert!(!text.contains(CANARY), "the token is outside the Secret");
+    // In the Secret it is (base64, as the server stores every value).
+    let secrets = ns.items("secrets", Some("sk8.dev/job-id=1"));
+    assert_eq!(secrets.len(), 1);
+    let env = secrets[0]["data"]["environment"]
+        .as_str()
+        .expect("an environment key");
+    let decoded = run(
+        {
+            let mut c = Command::new("base64");
+            c.arg("-d");
+            c
+        },
+        Some(env),
+    );
+    assert!(decoded.ok("base64 -d").contains(CANARY));
+    for cmd in [
+        vec!["squeue", "-o", "%all"],
+        vec!["scontrol", "show", "job", "1"],
+        vec!["sacct", "-j", "1", "-o", "ALL"],
+    ] {
+        let p = ns.sk8(cmd[0], &cmd[1..]);
+        assert!(
+            !p.out.contains(CANARY) && !p.err.contains(CANARY),
+            "{cmd:?} prints it"
+        );
+    }
+}
+
+/// Parallel `sbatch` against the real server's optimistic concurrency
+/// (409 Conflict on the counter): every submission gets its own id, and
+/// the ids are 1..=N with none skipped.
+#[test]
+#[ignore = "needs a real kube-apiserver"]
+fn parallel_sbatch_get_distinct_dense_ids_from_the_real_server() {
+    const N: u32 = 12;
+    let ns = Ns::new("ids", "");
+    let script = ns.write("held.sh", "#!/bin/bash\ntrue\n");
+    let ids: BTreeSet<u32> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..N)
+            .map(|_| s.spawn(|| ns.sk8("sbatch", &["--parsable", "--hold", &script])))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                let p = h.join().expect("a submitting thread");
+                p.ok("sbatch").trim().parse().expect("an id")
+            })
+            .collect()
+    });
+    assert_eq!(ids, (1..=N).collect());
+    let q = ns.sk8("squeue", &["-h", "-o", "%i"]);
+    let listed: BTreeSet<u32> = q
+        .ok("squeue")
+        .lines()
+        .map(|l| l.trim().parse().expect("an id"))
+        .collect();
+    assert_eq!(listed, ids);
+}
+
+/// The non-admin user bound by `deploy/rbac.yaml`, through the real RBAC
+/// authorizer, can do everything the commands do; in a namespace where
+/// nothing binds them, each command is refused with Slurm's message form,
+/// not a panic.
+#[test]
+#[ignore = "needs a real kube-apiserver"]
+fn the_non_admin_user_can_do_everything_with_the_deploy_role_and_nothing_without() {
+    let s = server();
+    let ns = Ns::new("rbac", "gang = \"volcano\"\n");
+    let rbac = std::fs::read_to_string(workspace_root().join("deploy/rbac.yaml"))
+        .expect("deploy/rbac.yaml");
+    ns.kubectl(&["apply", "-f", "-"], Some(&rbac))
+        .ok("applying deploy/rbac.yaml");
+    let as_alice = |bin: &str, args: &[&str]| ns.sk8_as(&s.alice, bin, args, &[]);
+    let quick = ns.write("quick.sh", "#!/bin/bash\n#SBATCH -N2\ntrue\n");
+    let held = ns.write("held.sh", "#!/bin/bash\nsleep 300\n");
+    let init = format!("--output={}", ns.path("init.toml").display());
+    let flow: Vec<(&str, Vec<&str>)> = vec![
+        ("sbatch", vec![&quick]),
+        ("sbatch", vec!["--hold", &held]),
+        ("scontrol", vec!["update", "JobId=2", "TimeLimit=10"]),
+        ("scontrol", vec!["release", "2"]),
+        ("squeue", vec![]),
+        ("squeue", vec!["--me"]),
+        ("sinfo", vec![]),
+        ("scontrol", vec!["show", "job", "2"]),
+        ("scontrol", vec!["show", "node"]),
+        ("scontrol", vec!["show", "partition"]),
+        ("sacct", vec![]),
+        ("scancel", vec!["1", "2"]),
+        ("sk8", vec!["init", &init]),
+        ("sk8", vec!["render", &quick]),
+    ];
+    for (bin, args) in &flow {
+        let p = as_alice(bin, args);
+        p.ok(&format!("as sk8-alice: {bin} {args:?}"));
+    }
+    let doctor = as_alice("sk8", &["doctor"]);
+    assert!(
+        !doctor.out.contains("forbidden") && !doctor.err.contains("forbidden"),
+        "sk8 doctor as sk8-alice:\n{}{}",
+        doctor.out,
+        doctor.err
+    );
+
+    // Unbound: a namespace where deploy/rbac.yaml was not applied.
+    let bare = Ns::new("unbound", "");
+    for bin in ["squeue", "sbatch"] {
+        let args: Vec<&str> = if bin == "sbatch" {
+            vec![&quick]
+        } else {
+            vec![]
+        };
+        let p = bare.sk8_as(&s.alice, bin, &args, &[]);
+        assert_eq!(p.code, 1, "{bin} as an unbound user: {}{}", p.out, p.err);
+        // Slurm's forms: `squeue` says what it could not load.
+        let form = if bin == "squeue" {
+            "slurm_load_jobs error: ".to_string()
+        } else {
+            format!("{bin}: error: ")
+        };
+        assert!(p.err.starts_with(&form), "{bin}'s message form: {}", p.err);
+        assert!(!p.err.contains("panicked"), "{}", p.err);
+    }
+    assert!(
+        bare.items("configmaps", Some("sk8.dev/job-id")).is_empty(),
+        "a refused sbatch leaves nothing"
+    );
+}
+
+#[test]
+fn without_block_drops_exactly_the_block() {
+    let text = "a:\n  selectableFields:\n  - jsonPath: .x\n    more: 1\n  b: 2\nc: 3\n";
+    assert_eq!(
+        without_block(text, "selectableFields:"),
+        "a:\n  b: 2\nc: 3\n"
+    );
+}
