@@ -1,5 +1,6 @@
 //! Differential test harness: runs scripts under the reference Slurm and under our commands.
 
+pub mod kube;
 pub mod mirror;
 pub mod outcome;
 pub mod refslurm;

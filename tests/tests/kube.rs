@@ -8,13 +8,12 @@
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
 use std::path::PathBuf;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use sk8_kubesim::{Fault, Sim, SimConfig, SimNode, SimProvider};
 use sk8_tests::TempDir;
-use sk8_tests::refslurm::{ours, workspace_root};
+use sk8_tests::refslurm::workspace_root;
 
 /// What a command printed and how it exited.
 struct Printed {
@@ -87,19 +86,13 @@ impl Cluster {
     }
 
     fn run(&self, bin: &str, args: &[&str]) -> Printed {
-        let mut c = Command::new(ours(bin));
-        c.args(args)
-            .current_dir(self.dir.path())
-            .env("KUBECONFIG", self.path("kubeconfig"))
-            .env("SK8_HOME", self.path("home"))
-            .env("HOME", self.dir.path())
-            .env_remove("SK8_BACKEND")
-            .env_remove("XDG_CONFIG_HOME");
-        for (k, _) in std::env::vars() {
-            if k.starts_with("SQUEUE_") || k.starts_with("SINFO_") || k.starts_with("SACCT_") {
-                c.env_remove(k);
-            }
-        }
+        let mut c = sk8_tests::kube::command(
+            bin,
+            self.dir.path(),
+            &self.path("kubeconfig"),
+            &self.path("home"),
+        );
+        c.args(args);
         let out = c.output().expect("the command starts");
         Printed {
             out: String::from_utf8_lossy(&out.stdout).into_owned(),

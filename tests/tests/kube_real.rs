@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use sk8_tests::TempDir;
-use sk8_tests::refslurm::{ours, shared_dir, workspace_root};
+use sk8_tests::refslurm::{shared_dir, workspace_root};
 
 const IGNORED: &str = "needs a real kube-apiserver";
 
@@ -240,19 +240,8 @@ impl Ns {
     }
 
     fn sk8_as(&self, kubeconfig: &Path, bin: &str, args: &[&str], env: &[(&str, &str)]) -> Printed {
-        let mut c = Command::new(ours(bin));
-        c.args(args)
-            .current_dir(self.dir.path())
-            .env("KUBECONFIG", kubeconfig)
-            .env("SK8_HOME", self.path("home"))
-            .env("HOME", self.dir.path())
-            .env_remove("SK8_BACKEND")
-            .env_remove("XDG_CONFIG_HOME");
-        for (k, _) in std::env::vars() {
-            if k.starts_with("SQUEUE_") || k.starts_with("SINFO_") || k.starts_with("SACCT_") {
-                c.env_remove(k);
-            }
-        }
+        let mut c = sk8_tests::kube::command(bin, self.dir.path(), kubeconfig, &self.path("home"));
+        c.args(args);
         c.envs(env.iter().copied());
         run(c, None)
     }

@@ -410,16 +410,10 @@ impl Plan<'_> {
             ),
             (l::ENVIRONMENT_KEY.to_string(), ByteString(env)),
         ]);
-        // Each exported variable again under its own key, which the pods'
-        // `secretKeyRef`s name: the values never enter a pod spec.
-        let container_env = self.input.spec.container.env.iter().filter_map(|name| {
-            self.input
-                .spec
-                .environment
-                .get_key_value(name)
-                .filter(|_| names::is_env_name(name))
-        });
-        for (name, value) in self.exported().chain(container_env) {
+        // Each variable a pod receives from the submitter again under its
+        // own key, which the pods' `secretKeyRef`s name: the values never
+        // enter a pod spec.
+        for (name, value) in self.secret_vars() {
             data.insert(env_key(name), ByteString(value.as_bytes().to_vec()));
         }
         let size: usize = data.iter().map(|(k, v)| k.len() + v.0.len()).sum();
@@ -444,6 +438,22 @@ impl Plan<'_> {
                 && !k.starts_with("KUBERNETES_")
                 && names::is_env_name(k)
         })
+    }
+
+    /// Every variable a pod takes from the submitter, so from the Secret:
+    /// the exported ones and pyxis' `--container-env` names (which pass
+    /// even the filter of [`Self::exported`]: PATH, HOME, ...).
+    fn secret_vars(&self) -> BTreeMap<&str, &str> {
+        let spec = self.input.spec;
+        let container_env = spec.container.env.iter().filter_map(|name| {
+            spec.environment
+                .get_key_value(name)
+                .filter(|_| names::is_env_name(name))
+        });
+        self.exported()
+            .chain(container_env)
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect()
     }
 
     fn service(&self) -> Service {
@@ -609,12 +619,10 @@ impl Plan<'_> {
         // A value the submitter exported (not one Slurm's variables set over
         // it) is read from the job's Secret by name; the rest are sk8's own.
         let secret = names::secret_name(self.input.job_id);
+        let from_submitter = self.secret_vars();
         env.into_iter()
             .map(|(name, value)| {
-                let from_secret = spec.environment.get(&name) == Some(&value)
-                    && (self.exported().any(|(k, _)| *k == name)
-                        || spec.container.env.contains(&name));
-                if from_secret {
+                if from_submitter.get(name.as_str()) == Some(&value.as_str()) {
                     let key = env_key(&name);
                     EnvVar {
                         name,
@@ -935,13 +943,16 @@ pub fn env_key(name: &str) -> String {
     format!("env.{name}")
 }
 
-/// What [`JobObjects::to_yaml`] shows for each key of the job's Secret:
-/// valid values of the right form, none of them the job's own (`sbatch`
-/// writes a fresh token and the submitter's exported environment).
-pub const SECRET_STAND_INS: &[(&str, &str)] = &[
-    (l::TOKEN_KEY, "set-by-sbatch-at-submit"),
-    (l::ENVIRONMENT_KEY, "{}"),
-];
+/// What [`JobObjects::to_yaml`] shows for a key of the job's Secret: a
+/// valid value of the right form, never the job's own (`sbatch` writes a
+/// fresh token and the submitter's environment).
+pub fn secret_stand_in(key: &str) -> &'static str {
+    if key == l::ENVIRONMENT_KEY {
+        "{}"
+    } else {
+        "set-by-sbatch-at-submit"
+    }
+}
 
 impl JobObjects {
     /// Sets the ownerReference (the record, `record_uid`) on every other object.
@@ -973,7 +984,7 @@ impl JobObjects {
     /// Multi-document YAML (`---`-separated), in creation order, that an
     /// API server accepts as it is (`kubectl apply -f -`). The Secret's
     /// values never appear: its `data` becomes `stringData` holding, per
-    /// key, [`SECRET_STAND_INS`]' stand-in (the keys show, the token and the
+    /// key, its [`secret_stand_in`] (the keys show, the token and the
     /// submitter's environment do not).
     pub fn to_yaml(&self) -> String {
         let mut docs = vec![
@@ -986,13 +997,7 @@ impl JobObjects {
         {
             let stand_ins = data
                 .keys()
-                .map(|k| {
-                    let v = SECRET_STAND_INS
-                        .iter()
-                        .find(|(key, _)| key == k)
-                        .map_or("set-by-sbatch-at-submit", |(_, v)| v);
-                    (k.clone(), serde_json::Value::String(v.to_string()))
-                })
+                .map(|k| (k.clone(), secret_stand_in(k).into()))
                 .collect();
             secret.insert("stringData".into(), serde_json::Value::Object(stand_ins));
         }
