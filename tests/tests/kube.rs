@@ -1,33 +1,109 @@
 //! The Kubernetes backend through the real binaries (`sbatch`, `squeue`,
-//! `scancel`, `sinfo`, `scontrol`, `sacct`, `sk8 render/doctor/init`)
-//! against sk8-kubesim: an API server on 127.0.0.1 that validates like the
-//! real one, plays the gang scheduler and runs bound pods as local
-//! processes. What it cannot show (real kubelets, images, DNS) is named in
-//! the issue's note, not pretended here.
+//! `scancel`, `sinfo`, `scontrol`, `sacct`, `sk8 render/doctor/init`),
+//! each test on two servers where it can run on both:
+//!
+//! - `sim::*`: sk8-kubesim, an API server on 127.0.0.1 that validates like
+//!   the real one, plays the gang scheduler and runs bound pods as local
+//!   processes;
+//! - `real::*`: a real kube-apiserver 1.20.2 with etcd and its
+//!   controller-manager (`../shared/kube/start.sh`, started by `.ci/run`),
+//!   with sk8-kubesim's node side (`NodeSide`) as the cluster's nodes,
+//!   scheduler and kubelet, through the server's own API. Ignored in a plain
+//!   `cargo test` (`needs a real kube-apiserver`); CI runs them with
+//!   `--include-ignored` and `SK8_KUBE_KUBECONFIG` set, and without it they
+//!   fail, never skip. They take the cluster's Nodes one test at a time.
+//!
+//! The tests that run on the simulator only say why beside them: they
+//! inject faults or read the simulator's request log, or they need a
+//! cluster without the gang CRDs the real one has installed. What neither
+//! can show (real kubelets, images, DNS) is named in the issue's note.
 
 use std::collections::BTreeSet;
-use std::io::{Read, Write};
 use std::path::PathBuf;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use sk8_kubesim::{Fault, Sim, SimConfig, SimNode, SimProvider};
+use sk8_kubesim::{Fault, NodeSide, Sim, SimConfig, SimNode, SimProvider};
 use sk8_tests::TempDir;
+use sk8_tests::kube::{Ns, Printed};
 use sk8_tests::refslurm::workspace_root;
 
-/// What a command printed and how it exited.
-struct Printed {
-    out: String,
-    err: String,
-    code: i32,
+/// Which server a test runs on.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum On {
+    Sim,
+    Real,
 }
 
-/// One simulated cluster, its kubeconfig and an sk8 home whose config
-/// selects the Kubernetes backend.
-struct Cluster {
-    sim: Sim,
-    dir: TempDir,
+/// The tests that run on both servers: `sim::NAME` and `real::NAME`.
+macro_rules! on_both {
+    ($($name:ident),* $(,)?) => {
+        mod sim {
+            $(#[test]
+            fn $name() {
+                super::$name(super::On::Sim);
+            })*
+        }
+        mod real {
+            $(#[test]
+            #[ignore = "needs a real kube-apiserver"]
+            fn $name() {
+                super::$name(super::On::Real);
+            })*
+        }
+    };
 }
+
+on_both!(
+    single_node_script_runs_to_completion_with_its_slurm_environment,
+    failing_script_ends_failed_with_its_exit_code,
+    array_tasks_each_run_to_completion,
+    two_node_gpu_job_is_placed_as_one_group_listed_and_cancelled,
+    doctor_passes_when_nothing_is_missing,
+    init_writes_a_config_from_the_cluster,
+    sinfo_reads_nodes_states_and_gpus,
+    held_jobs_have_no_pods_until_released_and_users_come_from_the_cluster,
+    a_job_waits_for_its_node_to_become_ready,
+);
+
+/// What backs a test's cluster.
+enum Server {
+    Sim {
+        sim: Sim,
+        dir: TempDir,
+    },
+    Real {
+        // Declared first, dropped first: the pods stop and the Nodes go
+        // before the namespace does.
+        side: NodeSide,
+        ns: Ns,
+        _nodes: MutexGuard<'static, ()>,
+    },
+}
+
+/// One cluster, its kubeconfig and an sk8 home whose config selects the
+/// Kubernetes backend.
+struct Cluster {
+    server: Server,
+}
+
+/// On the real server, every write of the node side (bindings, pod,
+/// PodGroup, Workload and Node statuses, deletions) was accepted: what the
+/// server refused would be a difference the simulator hides.
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        if let Server::Real { side, .. } = &self.server
+            && !std::thread::panicking()
+        {
+            let refused = side.errors();
+            assert!(refused.is_empty(), "the real server refused: {refused:#?}");
+        }
+    }
+}
+
+/// The real cluster's Nodes are cluster-wide: one test holds them at a time.
+static REAL_NODES: Mutex<()> = Mutex::new(());
 
 const H100: &str = "NVIDIA-H100-80GB-HBM3";
 
@@ -40,8 +116,9 @@ fn gpu_node(name: &str) -> SimNode {
 }
 
 impl Cluster {
-    fn start(provider: SimProvider, nodes: Vec<SimNode>, kube_toml: &str) -> Self {
+    fn start(on: On, provider: SimProvider, nodes: Vec<SimNode>, kube_toml: &str) -> Self {
         Self::with(
+            on,
             SimConfig {
                 provider,
                 nodes,
@@ -52,31 +129,90 @@ impl Cluster {
     }
 
     /// One 4-CPU node, the provider named in the config as well.
-    fn one_node(provider: SimProvider) -> Self {
+    fn one_node(on: On, provider: SimProvider) -> Self {
         Self::start(
+            on,
             provider,
             vec![SimNode::new("node-0", 4, 8192)],
             &format!("gang = \"{provider}\"\n"),
         )
     }
 
-    fn with(cfg: SimConfig, kube_toml: &str) -> Self {
-        let sim = Sim::start(cfg).expect("the simulator starts");
-        let dir = TempDir::new("kube").expect("a scratch dir");
-        sim.write_kubeconfig(&dir.path().join("kubeconfig"))
-            .expect("the kubeconfig is written");
-        let home = dir.path().join("home");
-        std::fs::create_dir_all(&home).expect("the sk8 home is made");
-        std::fs::write(
-            home.join("config.toml"),
-            format!("backend = \"kubernetes\"\n\n[kubernetes]\n{kube_toml}"),
-        )
-        .expect("the config is written");
-        Self { sim, dir }
+    fn with(on: On, mut cfg: SimConfig, kube_toml: &str) -> Self {
+        let server = match on {
+            On::Sim => {
+                let sim = Sim::start(cfg).expect("the simulator starts");
+                let dir = TempDir::new("kube").expect("a scratch dir");
+                sim.write_kubeconfig(&dir.path().join("kubeconfig"))
+                    .expect("the kubeconfig is written");
+                let home = dir.path().join("home");
+                std::fs::create_dir_all(&home).expect("the sk8 home is made");
+                std::fs::write(
+                    home.join("config.toml"),
+                    format!("backend = \"kubernetes\"\n\n[kubernetes]\n{kube_toml}"),
+                )
+                .expect("the config is written");
+                Server::Sim { sim, dir }
+            }
+            On::Real => {
+                let nodes = REAL_NODES.lock().unwrap_or_else(PoisonError::into_inner);
+                let ns = Ns::new("e2e", kube_toml);
+                cfg.namespace = ns.name.clone();
+                let side = NodeSide::start(cfg, &sk8_tests::kube::server().admin)
+                    .expect("the node side attaches to the real server");
+                // As on a real cluster, a test starts once its Nodes are
+                // Ready and untainted, not in the moment after they joined.
+                assert!(
+                    side.wait_settled(Duration::from_secs(30)),
+                    "the Nodes never settled: {:#?}",
+                    side.errors()
+                );
+                Server::Real {
+                    side,
+                    ns,
+                    _nodes: nodes,
+                }
+            }
+        };
+        Self { server }
+    }
+
+    fn on(&self) -> On {
+        match self.server {
+            Server::Sim { .. } => On::Sim,
+            Server::Real { .. } => On::Real,
+        }
+    }
+
+    /// The simulator, for what only it can do (faults, its request log).
+    fn sim(&self) -> &Sim {
+        match &self.server {
+            Server::Sim { sim, .. } => sim,
+            Server::Real { .. } => panic!("a simulator-only step ran on the real server"),
+        }
+    }
+
+    /// The namespace jobs go to.
+    fn namespace(&self) -> &str {
+        match &self.server {
+            Server::Sim { .. } => "default",
+            Server::Real { ns, .. } => &ns.name,
+        }
+    }
+
+    /// Who the commands run as, as the API server names them.
+    fn user(&self) -> &'static str {
+        match self.on() {
+            On::Sim => "sk8-user",
+            On::Real => "sk8-admin",
+        }
     }
 
     fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
+        match &self.server {
+            Server::Sim { dir, .. } => dir.path().join(name),
+            Server::Real { ns, .. } => ns.path(name),
+        }
     }
 
     fn write(&self, name: &str, text: &str) -> String {
@@ -86,18 +222,18 @@ impl Cluster {
     }
 
     fn run(&self, bin: &str, args: &[&str]) -> Printed {
-        let mut c = sk8_tests::kube::command(
-            bin,
-            self.dir.path(),
-            &self.path("kubeconfig"),
-            &self.path("home"),
-        );
-        c.args(args);
-        let out = c.output().expect("the command starts");
-        Printed {
-            out: String::from_utf8_lossy(&out.stdout).into_owned(),
-            err: String::from_utf8_lossy(&out.stderr).into_owned(),
-            code: out.status.code().unwrap_or(-1),
+        match &self.server {
+            Server::Sim { dir, .. } => {
+                let mut c = sk8_tests::kube::command(
+                    bin,
+                    dir.path(),
+                    &dir.path().join("kubeconfig"),
+                    &dir.path().join("home"),
+                );
+                c.args(args);
+                sk8_tests::kube::run(c, None)
+            }
+            Server::Real { ns, .. } => ns.sk8(bin, args),
         }
     }
 
@@ -135,16 +271,49 @@ impl Cluster {
             }
             assert!(
                 Instant::now() < deadline,
-                "job {id} still {now}, not {state}"
+                "job {id} still {now}, not {state}{}",
+                self.refusals()
             );
             std::thread::sleep(Duration::from_millis(100));
         }
     }
 
+    /// Changes a node as its kubelet and the lifecycle controller would.
+    fn set_node(&self, node: SimNode) {
+        match &self.server {
+            Server::Sim { sim, .. } => sim.set_node(node),
+            Server::Real { side, .. } => {
+                assert!(side.set_node(node), "the node side has that Node");
+                assert!(
+                    side.wait_settled(Duration::from_secs(30)),
+                    "{}",
+                    self.refusals()
+                );
+            }
+        }
+    }
+
+    /// What the real server refused the node side, for a failure message.
+    fn refusals(&self) -> String {
+        match &self.server {
+            Server::Sim { .. } => String::new(),
+            Server::Real { side, .. } => {
+                format!("\nthe node side was refused: {:#?}", side.errors())
+            }
+        }
+    }
+
+    /// Every object of a resource in the job namespace, as the server stores it.
+    fn objects(&self, resource: &str) -> Vec<Value> {
+        match &self.server {
+            Server::Sim { sim, .. } => sim.objects(resource),
+            Server::Real { ns, .. } => ns.items(resource, None),
+        }
+    }
+
     /// The pods of a job, as the server stores them.
     fn pods_of(&self, id: u32) -> Vec<Value> {
-        self.sim
-            .objects("pods")
+        self.objects("pods")
             .into_iter()
             .filter(|p| {
                 p["metadata"]["labels"]["sk8.dev/job-id"]
@@ -155,9 +324,30 @@ impl Cluster {
             .collect()
     }
 
-    /// A request to the API server with the kubeconfig's token.
+    /// Creates an object as an admin would (`kubectl create`, or a POST to
+    /// the simulator, which takes no protobuf).
+    fn create(&self, path: &str, obj: &Value) {
+        match &self.server {
+            Server::Sim { .. } => {
+                let (code, body) = self.http("POST", path, Some(obj));
+                assert_eq!(code, 201, "{body}");
+            }
+            Server::Real { .. } => {
+                let admin = &sk8_tests::kube::server().admin;
+                let p =
+                    sk8_tests::kube::kubectl(admin, &["create", "-f", "-"], Some(&obj.to_string()));
+                // Cluster-wide objects (kueue-system) may be left from an earlier test.
+                if !p.err.contains("AlreadyExists") {
+                    p.ok(&format!("kubectl create {path}"));
+                }
+            }
+        }
+    }
+
+    /// A request to the simulator with the kubeconfig's token.
     fn http(&self, method: &str, path: &str, body: Option<&Value>) -> (u16, String) {
-        let url = self.sim.url();
+        use std::io::{Read, Write};
+        let url = self.sim().url();
         let host = url.trim_start_matches("http://");
         let mut s = std::net::TcpStream::connect(host).expect("the simulator answers");
         let body = body.map(Value::to_string).unwrap_or_default();
@@ -192,25 +382,30 @@ impl Cluster {
     fn local_queue(&self, name: &str) {
         let queue = serde_json::json!({
             "apiVersion": "kueue.x-k8s.io/v1beta1", "kind": "LocalQueue",
-            "metadata": {"name": name}, "spec": {"clusterQueue": "sk8"},
+            "metadata": {"name": name, "namespace": self.namespace()}, "spec": {"clusterQueue": "sk8"},
         });
-        let (code, body) = self.http(
-            "POST",
-            "/apis/kueue.x-k8s.io/v1beta1/namespaces/default/localqueues",
-            Some(&queue),
+        let path = format!(
+            "/apis/kueue.x-k8s.io/v1beta1/namespaces/{}/localqueues",
+            self.namespace()
         );
-        assert_eq!(code, 201, "{body}");
+        self.create(&path, &queue);
     }
 
-    /// The container log of a pod.
+    /// The container log of a pod: through the API server on the
+    /// simulator; on the real server, which would ask a kubelet this
+    /// cluster does not have, from the node side that ran it.
     fn log(&self, pod: &str) -> String {
-        let (code, body) = self.http(
-            "GET",
-            &format!("/api/v1/namespaces/default/pods/{pod}/log"),
-            None,
-        );
-        assert_eq!(code, 200, "log of {pod}: {body}");
-        body
+        match &self.server {
+            Server::Sim { .. } => {
+                let path = format!("/api/v1/namespaces/default/pods/{pod}/log");
+                let (code, body) = self.http("GET", &path, None);
+                assert_eq!(code, 200, "log of {pod}: {body}");
+                body
+            }
+            Server::Real { side, ns, .. } => side
+                .log(&ns.name, pod)
+                .unwrap_or_else(|| panic!("{pod} never started{}", self.refusals())),
+        }
     }
 }
 
@@ -227,9 +422,8 @@ fn dechunk(mut s: &str) -> String {
     out
 }
 
-#[test]
-fn single_node_script_runs_to_completion_with_its_slurm_environment() {
-    let c = Cluster::one_node(SimProvider::Kueue);
+fn single_node_script_runs_to_completion_with_its_slurm_environment(on: On) {
+    let c = Cluster::one_node(on, SimProvider::Kueue);
     let script = c.write(
         "hello.sh",
         "#!/bin/sh\n#SBATCH -J hello -t 5\n\
@@ -268,9 +462,8 @@ fn single_node_script_runs_to_completion_with_its_slurm_environment() {
     );
 }
 
-#[test]
-fn failing_script_ends_failed_with_its_exit_code() {
-    let c = Cluster::one_node(SimProvider::None);
+fn failing_script_ends_failed_with_its_exit_code(on: On) {
+    let c = Cluster::one_node(on, SimProvider::None);
     let script = c.write("fail.sh", "#!/bin/sh\necho oops >&2\nexit 3\n");
     let p = c.run("sbatch", &["--wait", &script]);
     assert_eq!(
@@ -285,9 +478,9 @@ fn failing_script_ends_failed_with_its_exit_code() {
     assert_eq!(q.out, "1 F\n", "{}", q.err);
 }
 
-#[test]
-fn array_tasks_each_run_to_completion() {
+fn array_tasks_each_run_to_completion(on: On) {
     let c = Cluster::start(
+        on,
         SimProvider::Volcano,
         vec![SimNode::new("node-0", 8, 8192)],
         "gang = \"volcano\"\n",
@@ -313,14 +506,14 @@ fn array_tasks_each_run_to_completion() {
 
 /// The acceptance scenario: two-node GPU jobs are placed whole or not at
 /// all, listed, and cancelled, under every gang provider.
-#[test]
-fn two_node_gpu_job_is_placed_as_one_group_listed_and_cancelled() {
+fn two_node_gpu_job_is_placed_as_one_group_listed_and_cancelled(on: On) {
     for (provider, name) in [
         (SimProvider::Kueue, "kueue"),
         (SimProvider::Volcano, "volcano"),
         (SimProvider::Coscheduling, "coscheduling"),
     ] {
         let c = Cluster::start(
+            on,
             provider,
             vec![gpu_node("gpu-0"), gpu_node("gpu-1"), gpu_node("gpu-2")],
             &format!("gang = \"{name}\"\n"),
@@ -389,9 +582,11 @@ fn two_node_gpu_job_is_placed_as_one_group_listed_and_cancelled() {
     }
 }
 
+/// Simulator only: the real cluster has every gang CRD installed.
 #[test]
 fn without_a_gang_scheduler_sbatch_warns_about_multi_node_jobs() {
     let c = Cluster::start(
+        On::Sim,
         SimProvider::None,
         vec![gpu_node("gpu-0"), gpu_node("gpu-1")],
         "",
@@ -410,9 +605,11 @@ fn without_a_gang_scheduler_sbatch_warns_about_multi_node_jobs() {
     assert_eq!(p.err, "", "a one-node job needs no warning");
 }
 
+/// Simulator only: it reads the request log (the real server's render
+/// tests are in `kube_real.rs`).
 #[test]
 fn render_prints_the_manifests_and_creates_nothing() {
-    let c = Cluster::start(SimProvider::Volcano, vec![gpu_node("gpu-0")], "");
+    let c = Cluster::start(On::Sim, SimProvider::Volcano, vec![gpu_node("gpu-0")], "");
     let script = c.write(
         "train.sh",
         "#!/bin/sh\n#SBATCH --nodes=2 --gres=gpu:H100:8\nsrun torchrun train.py\n",
@@ -431,7 +628,7 @@ fn render_prints_the_manifests_and_creates_nothing() {
         assert!(p.out.contains(want), "no `{want}` in\n{}", p.out);
     }
     let writes: Vec<_> = c
-        .sim
+        .sim()
         .served()
         .into_iter()
         .filter(|(verb, _, _)| verb != "get" && verb != "list")
@@ -439,9 +636,13 @@ fn render_prints_the_manifests_and_creates_nothing() {
     assert_eq!(writes, vec![], "render only reads");
 }
 
+/// Simulator only: it denies a permission through the simulator's
+/// SelfSubjectAccessReview (on the real server, `kube_real.rs` runs the
+/// commands as a user without the Role).
 #[test]
-fn doctor_names_what_is_missing_and_passes_when_nothing_is() {
+fn doctor_names_what_is_missing() {
     let denied = Cluster::with(
+        On::Sim,
         SimConfig {
             provider: SimProvider::None,
             denied: vec![("create".to_string(), "pods".to_string())],
@@ -457,8 +658,11 @@ fn doctor_names_what_is_missing_and_passes_when_nothing_is() {
         p.out
     );
     assert!(p.out.contains("deploy/rbac.yaml"), "{}", p.out);
+}
 
+fn doctor_passes_when_nothing_is_missing(on: On) {
     let ok = Cluster::start(
+        on,
         SimProvider::Kueue,
         vec![gpu_node("gpu-0")],
         "agent_image = \"sk8/agent:1\"\n",
@@ -473,14 +677,8 @@ fn doctor_names_what_is_missing_and_passes_when_nothing_is() {
     let ns = serde_json::json!({
         "apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "kueue-system"},
     });
-    let (code, body) = ok.http("POST", "/api/v1/namespaces", Some(&ns));
-    assert_eq!(code, 201, "{body}");
-    let (code, body) = ok.http(
-        "POST",
-        "/api/v1/namespaces/kueue-system/configmaps",
-        Some(&kueue_config),
-    );
-    assert_eq!(code, 201, "{body}");
+    ok.create("/api/v1/namespaces", &ns);
+    ok.create("/api/v1/namespaces/kueue-system/configmaps", &kueue_config);
     let p = ok.run("sk8", &["doctor"]);
     assert_eq!(p.code, 0, "{}{}", p.out, p.err);
     assert!(
@@ -488,9 +686,10 @@ fn doctor_names_what_is_missing_and_passes_when_nothing_is() {
         "{}",
         p.out
     );
+    let identity = format!("[ok]   identity: `{}`", ok.user());
     for want in [
         "[ok]   API server: reachable",
-        "[ok]   identity: `sk8-user`",
+        identity.as_str(),
         "[ok]   permissions",
         "[ok]   gang scheduler: kueue (detected)",
         "[ok]   queues: LocalQueues: default",
@@ -503,11 +702,10 @@ fn doctor_names_what_is_missing_and_passes_when_nothing_is() {
     }
 }
 
-#[test]
-fn init_writes_a_config_from_the_cluster() {
+fn init_writes_a_config_from_the_cluster(on: On) {
     let mut a10 = gpu_node("gpu-0");
     a10.gpu_product = Some("NVIDIA-A10G".to_string());
-    let c = Cluster::start(SimProvider::Kueue, vec![a10], "");
+    let c = Cluster::start(on, SimProvider::Kueue, vec![a10], "");
     c.local_queue("gpu");
     let out = c.path("written.toml");
     let arg = format!("--output={}", out.display());
@@ -516,7 +714,7 @@ fn init_writes_a_config_from_the_cluster() {
     let text = std::fs::read_to_string(&out).expect("init wrote the file");
     for want in [
         "backend = \"kubernetes\"",
-        "namespace = \"default\"",
+        format!("namespace = \"{}\"", c.namespace()).as_str(),
         "gang = \"kueue\"",
         "\"a10g\" = \"NVIDIA-A10G\"",
         "[kubernetes.partitions.\"gpu\"]\nqueue = \"gpu\"\ndefault = true",
@@ -528,9 +726,10 @@ fn init_writes_a_config_from_the_cluster() {
     assert!(again.err.contains("give --force"), "{}", again.err);
 }
 
+/// Simulator only: it injects API failures.
 #[test]
 fn refusals_and_api_failures_leave_nothing_behind() {
-    let c = Cluster::one_node(SimProvider::None);
+    let c = Cluster::one_node(On::Sim, SimProvider::None);
     let script = c.write("job.sh", "#!/bin/sh\ntrue\n");
     let p = c.run("sbatch", &["--dependency=afterok:1", &script]);
     assert_eq!(p.code, 1);
@@ -539,12 +738,12 @@ fn refusals_and_api_failures_leave_nothing_behind() {
         "sbatch: error: Batch job submission failed: --dependency is not supported by the kubernetes backend\n"
     );
     assert!(
-        c.sim.objects("configmaps").is_empty(),
+        c.sim().objects("configmaps").is_empty(),
         "a refusal creates nothing"
     );
 
     // The second pod's creation fails for good: everything goes again.
-    c.sim.inject(Fault {
+    c.sim().inject(Fault {
         verb: "create".to_string(),
         resource: "pods".to_string(),
         status: 500,
@@ -561,7 +760,7 @@ fn refusals_and_api_failures_leave_nothing_behind() {
         p.err
     );
     let names = |r: &str| -> Vec<String> {
-        c.sim
+        c.sim()
             .objects(r)
             .iter()
             .filter_map(|o| o["metadata"]["name"].as_str().map(str::to_string))
@@ -595,12 +794,14 @@ fn refusals_and_api_failures_leave_nothing_behind() {
     );
 }
 
+/// Simulator only: it injects conflicts (the real server's own conflicts
+/// are in `kube_real.rs`).
 #[test]
 fn concurrent_sbatch_under_injected_conflicts_get_distinct_dense_ids() {
-    let c = Cluster::one_node(SimProvider::None);
+    let c = Cluster::one_node(On::Sim, SimProvider::None);
     // Some writes of the counter lose as if another writer had won, on
     // top of the real conflicts between the processes.
-    c.sim.inject(Fault {
+    c.sim().inject(Fault {
         verb: "update".to_string(),
         resource: "configmaps".to_string(),
         status: 409,
@@ -620,7 +821,7 @@ fn concurrent_sbatch_under_injected_conflicts_get_distinct_dense_ids() {
     });
     assert_eq!(ids, (1..=N).collect::<BTreeSet<u32>>());
     let records = c
-        .sim
+        .sim()
         .objects("configmaps")
         .iter()
         .filter(|o| o["metadata"]["labels"]["sk8.dev/job-id"].is_string())
@@ -628,13 +829,13 @@ fn concurrent_sbatch_under_injected_conflicts_get_distinct_dense_ids() {
     assert_eq!(records, N as usize);
 }
 
-#[test]
-fn sinfo_reads_nodes_states_and_gpus() {
+fn sinfo_reads_nodes_states_and_gpus(on: On) {
     let mut cordoned = SimNode::new("n-cordoned", 4, 8192);
     cordoned.unschedulable = true;
     let mut down = SimNode::new("n-down", 4, 8192);
     down.ready = false;
     let c = Cluster::start(
+        on,
         SimProvider::None,
         vec![
             gpu_node("n-gpu"),
@@ -663,7 +864,10 @@ fn sinfo_reads_nodes_states_and_gpus() {
 
 /// deploy/rbac.yaml grants exactly the (verb, resource) pairs sk8's
 /// commands used over every provider's flows, and `sk8 doctor` asks about
-/// the same ones.
+/// the same ones. Simulator only: "every verb used" is read off the
+/// simulator's request log (the real server in CI keeps no audit log); on
+/// the real server, `kube_real.rs` runs the same flow as the non-admin
+/// user bound by exactly that Role, through the real authorizer.
 #[test]
 fn rbac_grants_exactly_what_the_commands_use() {
     let mut used: BTreeSet<(String, String, String)> = BTreeSet::new();
@@ -673,7 +877,12 @@ fn rbac_grants_exactly_what_the_commands_use() {
         (SimProvider::Coscheduling, "coscheduling"),
         (SimProvider::None, "none"),
     ] {
-        let c = Cluster::start(provider, vec![gpu_node("gpu-0"), gpu_node("gpu-1")], "");
+        let c = Cluster::start(
+            On::Sim,
+            provider,
+            vec![gpu_node("gpu-0"), gpu_node("gpu-1")],
+            "",
+        );
         let run = |bin: &str, args: &[&str]| {
             let p = c.run(bin, args);
             assert_eq!(p.code, 0, "{name}: {bin} {args:?}: {}{}", p.out, p.err);
@@ -700,7 +909,7 @@ fn rbac_grants_exactly_what_the_commands_use() {
         run("sk8", &["init", &out]);
         run("sk8", &["render", &quick]);
         // A submission that fails half-way: its objects are deleted again.
-        c.sim.inject(Fault {
+        c.sim().inject(Fault {
             verb: "create".to_string(),
             resource: "pods".to_string(),
             status: 500,
@@ -709,7 +918,7 @@ fn rbac_grants_exactly_what_the_commands_use() {
         });
         let failed = c.run("sbatch", &[&quick]);
         assert_eq!(failed.code, 1, "{name}: {}", failed.err);
-        for (verb, resource, group) in c.sim.served() {
+        for (verb, resource, group) in c.sim().served() {
             if resource.starts_with('/')
                 || resource.starts_with("selfsubject")
                 || resource.ends_with("reviews")
@@ -769,15 +978,14 @@ fn granted_by_deploy() -> BTreeSet<(String, String, String)> {
     out
 }
 
-#[test]
-fn held_jobs_have_no_pods_until_released_and_users_come_from_the_cluster() {
-    let c = Cluster::one_node(SimProvider::Kueue);
+fn held_jobs_have_no_pods_until_released_and_users_come_from_the_cluster(on: On) {
+    let c = Cluster::one_node(on, SimProvider::Kueue);
     let script = c.write("held.sh", "#!/bin/sh\n#SBATCH -J held -t 3\nsleep 300\n");
     let id = c.submit(&["--hold", &script]);
     let q = c.run("squeue", &["-h", "-o", "%i %j %u %t %r %l"]);
     assert_eq!(
         q.out,
-        format!("{id} held sk8-user PD JobHeldUser 3:00\n"),
+        format!("{id} held {} PD JobHeldUser 3:00\n", c.user()),
         "{}",
         q.err
     );
@@ -821,4 +1029,33 @@ fn held_jobs_have_no_pods_until_released_and_users_come_from_the_cluster() {
         "{}",
         verbose.err
     );
+}
+
+/// A node that is not Ready carries the `not-ready` taint, as on a real
+/// cluster: the job waits, unbound, and runs once the node is Ready.
+fn a_job_waits_for_its_node_to_become_ready(on: On) {
+    let mut node = SimNode::new("node-0", 4, 8192);
+    node.ready = false;
+    let c = Cluster::start(
+        on,
+        SimProvider::None,
+        vec![node.clone()],
+        "gang = \"none\"\n",
+    );
+    let s = c.run("sinfo", &["-h", "-N", "-o", "%N %t"]);
+    assert_eq!(s.out, "node-0 down\n", "{}", s.err);
+    let script = c.write("wait.sh", "#!/bin/sh\necho ran\n");
+    let id = c.submit(&[&script]);
+    std::thread::sleep(Duration::from_millis(1000));
+    assert_eq!(c.field(id, "JobState"), "PENDING");
+    assert!(
+        c.pods_of(id)
+            .iter()
+            .all(|p| p["spec"]["nodeName"].is_null()),
+        "nothing is bound to a node that is not Ready"
+    );
+    node.ready = true;
+    c.set_node(node);
+    c.wait_state(id, "COMPLETED");
+    assert_eq!(c.log(&format!("sk8-job-{id}-0")), "ran\n");
 }

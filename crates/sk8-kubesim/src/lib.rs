@@ -5,6 +5,8 @@
 //! for kube's client and kubectl, plays the chosen gang scheduler (Kueue,
 //! Volcano, coscheduling) and runs bound pods as local processes (see
 //! the `kubelet` module for how a host process sees the pod's files).
+//! [`NodeSide::start`] plays the same scheduler and kubelet, and the node
+//! lifecycle, against a real API server instead (see the `nodeside` module).
 //!
 //! Limits: JSON only (kubectl's typed generators such as `kubectl create
 //! configmap` send protobuf and get 415; `kubectl create -f`, `apply -f`,
@@ -13,6 +15,7 @@
 //! <token>`, except kubectl's (client-go sends no token over plain HTTP).
 
 mod kubelet;
+mod nodeside;
 mod patch;
 mod quantity;
 mod resources;
@@ -31,6 +34,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 
+pub use nodeside::{NODE_SIDE_LABEL, NodeSide};
 pub use status::ApiError;
 
 /// Which gang scheduler the simulator plays.
@@ -163,6 +167,32 @@ pub struct Fault {
     pub after: u32,
 }
 
+/// The taints a node carries on a real cluster: the configured ones,
+/// `node.kubernetes.io/not-ready` while it is not Ready (`ready_on_server`:
+/// the node side waits for the server to hold the Ready condition first)
+/// and `node.kubernetes.io/unschedulable` while it is cordoned, as the node
+/// lifecycle controller keeps them.
+pub(crate) fn lifecycle_taints(node: &SimNode, ready_on_server: bool) -> Vec<Value> {
+    let mut out: Vec<Value> = node
+        .taints
+        .iter()
+        .map(|(k, v, e)| {
+            if v.is_empty() {
+                json!({"key": k, "effect": e})
+            } else {
+                json!({"key": k, "value": v, "effect": e})
+            }
+        })
+        .collect();
+    if !(node.ready && ready_on_server) {
+        out.push(json!({"key": "node.kubernetes.io/not-ready", "effect": "NoSchedule"}));
+    }
+    if node.unschedulable {
+        out.push(json!({"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"}));
+    }
+    out
+}
+
 /// The Node object for a simulated node.
 pub(crate) fn node_object(n: &SimNode) -> Value {
     let mut labels: BTreeMap<String, String> = [
@@ -181,17 +211,7 @@ pub(crate) fn node_object(n: &SimNode) -> Value {
     if n.gpus > 0 {
         res["nvidia.com/gpu"] = json!(n.gpus.to_string());
     }
-    let taints: Vec<Value> = n
-        .taints
-        .iter()
-        .map(|(k, v, e)| {
-            if v.is_empty() {
-                json!({"key": k, "effect": e})
-            } else {
-                json!({"key": k, "value": v, "effect": e})
-            }
-        })
-        .collect();
+    let taints = lifecycle_taints(n, n.ready);
     let mut spec = json!({});
     if n.unschedulable {
         spec["unschedulable"] = json!(true);

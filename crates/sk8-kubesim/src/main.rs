@@ -1,14 +1,17 @@
-//! `sk8-kubesim`: runs the simulator until killed, printing its URL.
+//! `sk8-kubesim`: runs the simulator until killed, printing its URL; with
+//! `--attach KUBECONFIG`, serves no API of its own but plays nodes,
+//! scheduler and kubelet for the namespace's pods on that cluster.
 
-use sk8_kubesim::{Sim, SimConfig, SimNode, SimProvider};
+use sk8_kubesim::{NodeSide, Sim, SimConfig, SimNode, SimProvider};
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: sk8-kubesim [--nodes N] [--cpus C] [--memory-mb M] [--gpus G] [--gpu-product P]\n                   [--provider kueue|volcano|coscheduling|none] [--namespace NS] [--user U]\n                   [--no-run-pods] [--kubeconfig PATH]";
+const USAGE: &str = "usage: sk8-kubesim [--nodes N] [--cpus C] [--memory-mb M] [--gpus G] [--gpu-product P]\n                   [--provider kueue|volcano|coscheduling|none] [--namespace NS] [--user U]\n                   [--no-run-pods] [--kubeconfig PATH]\n       sk8-kubesim --attach KUBECONFIG [--nodes N] ... [--provider P] [--namespace NS]";
 
 fn run() -> Result<(), String> {
     let mut cfg = SimConfig::default();
     let (mut nodes, mut cpus, mut mem, mut gpus, mut product) = (1u32, 8u32, 16_384u64, 0u32, None);
     let mut kubeconfig = None;
+    let mut attach = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut val = || {
@@ -30,6 +33,7 @@ fn run() -> Result<(), String> {
             "--user" => cfg.user = val()?,
             "--no-run-pods" => cfg.run_pods = false,
             "--kubeconfig" => kubeconfig = Some(val()?),
+            "--attach" => attach = Some(val()?),
             "-h" | "--help" => {
                 println!("{USAGE}");
                 return Ok(());
@@ -44,19 +48,27 @@ fn run() -> Result<(), String> {
             ..SimNode::new(&format!("node-{i}"), cpus, mem)
         })
         .collect();
-    let sim = Sim::start(cfg).map_err(|e| format!("cannot start: {e}"))?;
-    if let Some(path) = kubeconfig {
-        sim.write_kubeconfig(std::path::Path::new(&path))
-            .map_err(|e| format!("cannot write `{path}`: {e}"))?;
-    }
-    println!("{}", sim.url());
+    let running: Box<dyn std::any::Any> = if let Some(server) = attach {
+        let side = NodeSide::start(cfg, std::path::Path::new(&server))
+            .map_err(|e| format!("cannot attach to `{server}`: {e}"))?;
+        println!("attached to {server}");
+        Box::new(side)
+    } else {
+        let sim = Sim::start(cfg).map_err(|e| format!("cannot start: {e}"))?;
+        if let Some(path) = kubeconfig {
+            sim.write_kubeconfig(std::path::Path::new(&path))
+                .map_err(|e| format!("cannot write `{path}`: {e}"))?;
+        }
+        println!("{}", sim.url());
+        Box::new(sim)
+    };
     let mut signals = signal_hook::iterator::Signals::new([
         signal_hook::consts::SIGTERM,
         signal_hook::consts::SIGINT,
     ])
     .map_err(|e| format!("cannot catch signals: {e}"))?;
     let _ = signals.forever().next();
-    drop(sim);
+    drop(running);
     Ok(())
 }
 

@@ -737,8 +737,11 @@ fn gangs(st: &mut State, volcano: bool) {
                 let cond = match &unsched {
                     Some(m) => json!({"type": "Unschedulable", "status": "True", "reason": "NotEnoughResources",
                         "message": m, "lastTransitionTime": now}),
+                    // No `message`: Volcano's condition has `omitempty` on it
+                    // (and the 1.20 server in CI reads a custom object's ""
+                    // as null, which the CRD's `type: string` refuses).
                     None => json!({"type": "Scheduled", "status": "True", "reason": "tasks in gang are ready to be scheduled",
-                        "message": "", "lastTransitionTime": now}),
+                        "lastTransitionTime": now}),
                 };
                 if unsched.is_some() || bound_now >= min {
                     set_condition(&mut s["conditions"], cond);
