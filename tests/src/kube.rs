@@ -3,6 +3,7 @@
 //! and the real server of this run (`SK8_KUBE_KUBECONFIG`), its CRDs and
 //! a namespace per test.
 
+use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -13,7 +14,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::TempDir;
-use crate::refslurm::{ours, shared_dir};
+use crate::refslurm::{ours, shared_dir, workspace_root};
 
 /// Why the tests against the real server are ignored in a plain `cargo test`.
 pub const IGNORED: &str = "needs a real kube-apiserver";
@@ -323,4 +324,35 @@ impl Drop for Ns {
             None,
         );
     }
+}
+
+/// (group, resource, verb) of every rule of the Role and ClusterRole.
+pub fn granted_by_deploy() -> BTreeSet<(String, String, String)> {
+    let text = std::fs::read_to_string(workspace_root().join("deploy/rbac.yaml"))
+        .expect("deploy/rbac.yaml exists");
+    let mut out = BTreeSet::new();
+    for doc in text.split("\n---\n") {
+        let v: Value = serde_saphyr::from_str(doc).expect("each document is YAML");
+        if !matches!(v["kind"].as_str(), Some("Role" | "ClusterRole")) {
+            continue;
+        }
+        for rule in v["rules"].as_array().into_iter().flatten() {
+            let list = |k: &str| -> Vec<String> {
+                rule[k]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|s| s.as_str().map(str::to_string))
+                    .collect()
+            };
+            for g in list("apiGroups") {
+                for r in list("resources") {
+                    for verb in list("verbs") {
+                        out.insert((g.clone(), r.clone(), verb));
+                    }
+                }
+            }
+        }
+    }
+    out
 }

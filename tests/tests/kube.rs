@@ -26,8 +26,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use sk8_kubesim::{Fault, NodeSide, Sim, SimConfig, SimNode, SimProvider};
 use sk8_tests::TempDir;
-use sk8_tests::kube::{Ns, Printed};
-use sk8_tests::refslurm::workspace_root;
+use sk8_tests::kube::{Ns, Printed, granted_by_deploy};
 
 /// Which server a test runs on.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -864,10 +863,10 @@ fn sinfo_reads_nodes_states_and_gpus(on: On) {
 
 /// deploy/rbac.yaml grants exactly the (verb, resource) pairs sk8's
 /// commands used over every provider's flows, and `sk8 doctor` asks about
-/// the same ones. Simulator only: "every verb used" is read off the
-/// simulator's request log (the real server in CI keeps no audit log); on
-/// the real server, `kube_real.rs` runs the same flow as the non-admin
-/// user bound by exactly that Role, through the real authorizer.
+/// the same ones. Simulator only, as it injects the failure of a
+/// submission half-way; `kube_real.rs` makes the same check on the real
+/// server, as the non-admin user bound by exactly that Role, through the
+/// real authorizer.
 #[test]
 fn rbac_grants_exactly_what_the_commands_use() {
     let mut used: BTreeSet<(String, String, String)> = BTreeSet::new();
@@ -945,37 +944,6 @@ fn rbac_grants_exactly_what_the_commands_use() {
         })
         .collect();
     assert_eq!(doctor, granted, "sk8 doctor checks what deploy/ grants");
-}
-
-/// (group, resource, verb) of every rule of the Role and ClusterRole.
-fn granted_by_deploy() -> BTreeSet<(String, String, String)> {
-    let text = std::fs::read_to_string(workspace_root().join("deploy/rbac.yaml"))
-        .expect("deploy/rbac.yaml exists");
-    let mut out = BTreeSet::new();
-    for doc in text.split("\n---\n") {
-        let v: Value = serde_saphyr::from_str(doc).expect("each document is YAML");
-        if !matches!(v["kind"].as_str(), Some("Role" | "ClusterRole")) {
-            continue;
-        }
-        for rule in v["rules"].as_array().into_iter().flatten() {
-            let list = |k: &str| -> Vec<String> {
-                rule[k]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|s| s.as_str().map(str::to_string))
-                    .collect()
-            };
-            for g in list("apiGroups") {
-                for r in list("resources") {
-                    for verb in list("verbs") {
-                        out.insert((g.clone(), r.clone(), verb));
-                    }
-                }
-            }
-        }
-    }
-    out
 }
 
 fn held_jobs_have_no_pods_until_released_and_users_come_from_the_cluster(on: On) {

@@ -6,7 +6,9 @@
 //! Volcano, coscheduling) and runs bound pods as local processes (see
 //! the `kubelet` module for how a host process sees the pod's files).
 //! [`NodeSide::start`] plays the same scheduler and kubelet, and the node
-//! lifecycle, against a real API server instead (see the `nodeside` module).
+//! lifecycle, against a real API server instead (see the `nodeside` module);
+//! [`Recorder::start`] lists the requests made to a real server, as
+//! [`Sim::served`] lists the simulator's.
 //!
 //! Limits: JSON only (kubectl's typed generators such as `kubectl create
 //! configmap` send protobuf and get 415; `kubectl create -f`, `apply -f`,
@@ -18,6 +20,7 @@ mod kubelet;
 mod nodeside;
 mod patch;
 mod quantity;
+mod recorder;
 mod resources;
 mod sched;
 mod select;
@@ -35,6 +38,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 
 pub use nodeside::{NODE_SIDE_LABEL, NodeSide};
+pub use recorder::{Recorder, Served};
 pub use status::ApiError;
 
 /// Which gang scheduler the simulator plays.
