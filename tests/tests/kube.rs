@@ -1027,3 +1027,29 @@ fn a_job_waits_for_its_node_to_become_ready(on: On) {
     c.wait_state(id, "COMPLETED");
     assert_eq!(c.log(&format!("sk8-job-{id}-0")), "ran\n");
 }
+
+/// `sk8 render --provider` reaches no cluster, but puts the objects in the
+/// namespace `sbatch` would: the kubeconfig's, when the config names none.
+#[test]
+fn render_with_a_provider_uses_the_kubeconfigs_namespace() {
+    let dir = TempDir::new("render-ns").expect("a scratch dir");
+    let kubeconfig = dir.path().join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: x\n  cluster:\n    server: http://127.0.0.1:1\nusers:\n- name: x\n  user:\n    token: t\ncontexts:\n- name: x\n  context:\n    cluster: x\n    user: x\n    namespace: team-a\ncurrent-context: x\n",
+    )
+    .expect("the kubeconfig is written");
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(&home).expect("the sk8 home is made");
+    std::fs::write(home.join("config.toml"), "backend = \"kubernetes\"\n")
+        .expect("the config is written");
+    let script = dir.path().join("hello.sh");
+    std::fs::write(&script, "#!/bin/sh\necho hi\n").expect("the script is written");
+    let mut c = sk8_tests::kube::command("sk8", dir.path(), &kubeconfig, &home);
+    c.args(["render", "--provider=none", &script.to_string_lossy()]);
+    let p = sk8_tests::kube::run(c, None);
+    assert_eq!(p.code, 0, "{}", p.err);
+    assert!(p.out.contains("namespace `team-a`"), "{}", p.out);
+    assert!(p.out.contains("namespace: team-a"), "{}", p.out);
+    assert!(!p.out.contains("namespace: default"), "{}", p.out);
+}

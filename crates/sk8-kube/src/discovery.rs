@@ -48,16 +48,29 @@ pub(crate) fn accept() -> &'static str {
     ACCEPT
 }
 
-/// The kubeconfig's current context's user name, if any.
-pub(crate) fn kubeconfig_user() -> Option<String> {
+/// The kubeconfig's current context, if any.
+fn current_context() -> Option<kube::config::Context> {
     let kc = kube::config::Kubeconfig::read().ok()?;
     let current = kc.current_context.as_deref()?;
     kc.contexts
-        .iter()
+        .into_iter()
         .find(|c| c.name == current)
-        .and_then(|c| c.context.as_ref())
-        .and_then(|c| c.user.clone())
+        .and_then(|c| c.context)
+}
+
+/// The kubeconfig's current context's user name, if any.
+pub(crate) fn kubeconfig_user() -> Option<String> {
+    current_context()
+        .and_then(|c| c.user)
         .filter(|u| !u.is_empty())
+}
+
+/// The kubeconfig's current context's namespace, if any: read from the
+/// file alone, without reaching the cluster (`sk8 render --provider`).
+pub fn kubeconfig_namespace() -> Option<String> {
+    current_context()
+        .and_then(|c| c.namespace)
+        .filter(|n| !n.is_empty())
 }
 
 #[cfg(test)]

@@ -130,9 +130,15 @@ fn split_args(args: &[String]) -> Result<Request, String> {
 pub const USAGE_LINE: &str = "usage: sk8 render [--provider=kueue|volcano|coscheduling|native|none] [--id=N] script.sh [sbatch options]";
 
 /// The provider and namespace: the flag's or config's, else the cluster's
-/// (asked through discovery); with no cluster reachable, `none`.
+/// (asked through discovery); with no cluster reachable, `none`. The
+/// namespace is the config's, else the kubeconfig's (as `sbatch` would
+/// use), else `default`.
 fn where_it_goes(cfg: &KubeConfig, flag: Option<Provider>) -> (Provider, String, String) {
-    let configured_ns = cfg.namespace.clone().filter(|n| !n.is_empty());
+    let configured_ns = cfg
+        .namespace
+        .clone()
+        .filter(|n| !n.is_empty())
+        .or_else(sk8_kube::kubeconfig_namespace);
     if let Some(p) = flag.or(cfg.gang) {
         let from = if flag.is_some() {
             "--provider"
