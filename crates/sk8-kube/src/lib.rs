@@ -83,9 +83,9 @@ impl KubeBackend {
     /// in-cluster); the namespace is `cfg.namespace`, else the kubeconfig's,
     /// else `default`.
     pub fn connect(cfg: KubeConfig) -> Result<Self> {
-        // Name the TLS crypto provider: with more than one compiled in
-        // (test builds), rustls would refuse to pick one. An error means one
-        // is installed already, which is as good.
+        // Name the TLS crypto provider: should a second one ever be compiled
+        // in (a dependency turning on aws-lc-rs), rustls would refuse to
+        // pick one. An error means one is installed already, which is as good.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let rt = runtime()?;
         let (client, ns) = rt.block_on(async {
@@ -99,7 +99,7 @@ impl KubeBackend {
         Ok(Self::with_runtime(rt, client, &ns, cfg))
     }
 
-    /// A backend over an existing client (tests: a fake API server). The
+    /// A backend over an existing client (tests: sk8-kubesim). The
     /// client must have been built on a runtime that keeps running (its
     /// request buffer lives there).
     pub fn from_client(client: kube::Client, namespace: &str, cfg: KubeConfig) -> Self {

@@ -1,20 +1,19 @@
-//! API flows of the Kubernetes backend against an in-memory API server (kube-fake-client).
+//! API flows of the Kubernetes backend against a simulated API server (sk8-kubesim).
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use k8s_openapi::NamespaceResourceScope;
-use k8s_openapi::api::core::v1::{ConfigMap, Node, Pod, Secret, Service};
+use k8s_openapi::api::core::v1::{ConfigMap, Pod, Secret, Service};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::{Api, ListParams, Patch, PatchParams, PostParams};
 use kube::{Resource, ResourceExt};
-use kube_fake_client::{ClientBuilder, interceptor};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sk8_backend::{Backend, Error, JobFilter, JobRef, JobState, SignalScope, SubmitRequest};
 use sk8_kube::KubeBackend;
+use sk8_kubesim::{Fault, Sim, SimConfig, SimNode, SimProvider};
 use sk8_manifest::config::{KubeConfig, Provider};
 use sk8_manifest::{labels, names};
 use sk8_opts::sbatch::{Action, Context, Host, parse};
@@ -22,7 +21,7 @@ use sk8_opts::sbatch::{Action, Context, Host, parse};
 const NS: &str = "default";
 const SCRIPT: &str = "/work/job.sh";
 
-/// Volcano's PodGroup, registered with the fake server so it serves it.
+/// Volcano's PodGroup (the simulator serves it when it plays Volcano).
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 struct VolcanoPodGroup {
     metadata: ObjectMeta,
@@ -55,7 +54,7 @@ impl Resource for VolcanoPodGroup {
     }
 }
 
-/// Kueue's Workload (Kueue makes one per pod group).
+/// Kueue's Workload (Kueue, and the simulator playing it, makes one per pod group).
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 struct KueueWorkload {
     metadata: ObjectMeta,
@@ -129,31 +128,82 @@ fn request(args: &[&str]) -> SubmitRequest {
     }
 }
 
-/// A fake API server, its client kept on a runtime that keeps running
-/// (the client's request buffer lives there), and helpers to look inside.
+/// A simulated API server (sk8-kubesim, over HTTP on 127.0.0.1), a runtime
+/// that keeps running for the clients to it (their request buffers live
+/// there), and helpers to look inside.
+///
+/// Each backend gets a client of its own: a client's pooled connections are
+/// driven by the runtime that opened them, and a backend's runtime runs only
+/// while the backend is busy, so a connection shared with the helpers would
+/// stall between backend calls.
+///
+/// The simulator runs its scheduler (the gang scheduler it plays, when one)
+/// but no pods (`run_pods: false`), and starts with no nodes: its scheduler
+/// then places nothing and only writes `PodScheduled=False` conditions, so
+/// the tests play the scheduler and kubelet themselves ([`Fake::set_pod`]).
 struct Fake {
+    sim: Sim,
     rt: tokio::runtime::Runtime,
+    config: kube::Config,
+    /// The helpers' client (its connections are driven by `rt`).
     client: kube::Client,
 }
 
 impl Fake {
-    fn new(build: impl FnOnce(ClientBuilder) -> ClientBuilder) -> Self {
+    fn start(cfg: SimConfig) -> Self {
+        // Name rustls' crypto provider, as `KubeBackend::connect` does (kube
+        // builds its TLS connector even for a plain-HTTP server).
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let sim = Sim::start(SimConfig {
+            run_pods: false,
+            nodes: Vec::new(),
+            ..cfg
+        })
+        .unwrap();
+        let dir = std::env::temp_dir().join(format!(
+            "sk8-kube-api-flows-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::SeqCst)
+        ));
+        let path = dir.join("config");
+        sim.write_kubeconfig(&path).unwrap();
+        let kc = kube::config::Kubeconfig::read_from(&path).unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
             .build()
             .unwrap();
-        let builder = build(
-            ClientBuilder::new()
-                .with_resource::<VolcanoPodGroup>()
-                .with_resource::<KueueWorkload>(),
-        );
-        let client = rt.block_on(builder.build()).unwrap();
-        Self { rt, client }
+        let config = rt
+            .block_on(kube::Config::from_custom_kubeconfig(
+                kc,
+                &Default::default(),
+            ))
+            .unwrap();
+        let client = {
+            let _rt = rt.enter();
+            kube::Client::try_from(config.clone()).unwrap()
+        };
+        Self {
+            sim,
+            rt,
+            config,
+            client,
+        }
+    }
+
+    /// A simulator playing `provider` (Volcano serves `podgroups`, Kueue
+    /// `workloads`).
+    fn new(provider: SimProvider) -> Self {
+        Self::start(SimConfig {
+            provider,
+            ..SimConfig::default()
+        })
     }
 
     fn plain() -> Self {
-        Self::new(|b| b)
+        Self::new(SimProvider::None)
     }
 
     fn backend(&self, gang: Provider) -> KubeBackend {
@@ -164,7 +214,11 @@ impl Fake {
     }
 
     fn backend_with(&self, cfg: KubeConfig) -> KubeBackend {
-        KubeBackend::from_client(self.client.clone(), NS, cfg)
+        let client = {
+            let _rt = self.rt.enter();
+            kube::Client::try_from(self.config.clone()).unwrap()
+        };
+        KubeBackend::from_client(client, NS, cfg)
     }
 
     fn list<K>(&self) -> Vec<K>
@@ -181,6 +235,10 @@ impl Fake {
             .items
     }
 
+    /// The names of the objects that are not being deleted: a pod deleted
+    /// with a grace period stays, with a deletionTimestamp, until its
+    /// kubelet (here the simulator's, within a tick) confirms it is gone,
+    /// as on a real cluster.
     fn names<K>(&self) -> BTreeSet<String>
     where
         K: Resource<Scope = NamespaceResourceScope, DynamicType = ()>
@@ -188,7 +246,11 @@ impl Fake {
             + std::fmt::Debug
             + serde::de::DeserializeOwned,
     {
-        self.list::<K>().iter().map(ResourceExt::name_any).collect()
+        self.list::<K>()
+            .iter()
+            .filter(|o| o.meta().deletion_timestamp.is_none())
+            .map(ResourceExt::name_any)
+            .collect()
     }
 
     fn record(&self, id: u32) -> ConfigMap {
@@ -196,41 +258,58 @@ impl Fake {
         self.rt.block_on(api.get(&names::record_name(id))).unwrap()
     }
 
-    /// Binds a pod to `node` (when given) and sets its status.
+    /// Binds a pod to `node` (when given), as a scheduler does, and sets
+    /// its status, as a kubelet does.
     fn set_pod(&self, name: &str, node: Option<&str>, status: Value) {
         let api: Api<Pod> = Api::namespaced(self.client.clone(), NS);
-        let pp = PatchParams::default();
         self.rt.block_on(async {
             if let Some(node) = node {
-                let p = json!({ "spec": { "nodeName": node } });
-                api.patch(name, &pp, &Patch::Merge(&p)).await.unwrap();
+                let binding = json!({
+                    "apiVersion": "v1", "kind": "Binding",
+                    "metadata": { "name": name },
+                    "target": { "apiVersion": "v1", "kind": "Node", "name": node }
+                });
+                let pp = PostParams::default();
+                api.create_subresource::<Value, Value>("binding", name, &pp, &binding)
+                    .await
+                    .unwrap();
             }
             let p = json!({ "status": status });
-            api.patch_status(name, &pp, &Patch::Merge(&p))
+            api.patch_status(name, &PatchParams::default(), &Patch::Merge(&p))
                 .await
                 .unwrap();
         });
     }
 
-    fn create_node(&self, name: &str, cpus: &str, memory: &str) {
-        let api: Api<Node> = Api::all(self.client.clone());
-        let node: Node = serde_json::from_value(json!({
-            "metadata": { "name": name, "labels": { "kubernetes.io/hostname": name } },
-            "status": {
-                "allocatable": { "cpu": cpus, "memory": memory, "pods": "110" },
-                "capacity": { "cpu": cpus, "memory": memory, "pods": "110" },
-                "conditions": [{ "type": "Ready", "status": "True" }]
-            }
-        }))
-        .unwrap();
-        self.rt
-            .block_on(api.create(&PostParams::default(), &node))
-            .unwrap();
+    fn create_node(&self, name: &str, cpus: u32, memory_mb: u64) {
+        self.sim.set_node(SimNode::new(name, cpus, memory_mb));
+    }
+
+    /// How many requests with this verb on this resource the server answered.
+    fn served(&self, verb: &str, resource: &str) -> usize {
+        self.sim
+            .served()
+            .iter()
+            .filter(|(v, r, _)| v == verb && r == resource)
+            .count()
+    }
+}
+
+/// Waits until `ready` holds (a controller of the simulator acts within a
+/// tick of 50 ms; the bound only keeps a broken run from hanging).
+fn eventually(what: &str, ready: impl Fn() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !ready() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never happened: {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }
 
 /// Every name and label the backend wrote is one a real API server accepts
-/// (the fake one does not check).
+/// (checked here by sk8-manifest's rules, whatever the simulator checks).
 fn check_names(cms: &[ConfigMap], secrets: &[Secret], services: &[Service], pods: &[Pod]) {
     let metas = cms
         .iter()
@@ -382,7 +461,7 @@ fn submit_creates_exactly_the_job_objects_owned_by_the_record() {
 
 #[test]
 fn volcano_pod_group_is_created_and_owned() {
-    let fake = Fake::plain();
+    let fake = Fake::new(SimProvider::Volcano);
     let be = fake.backend(Provider::Volcano);
     let id = be.submit(&request(&["-N2"])).unwrap();
     let groups = fake.list::<VolcanoPodGroup>();
@@ -438,25 +517,26 @@ fn array_takes_one_id_per_task() {
     assert_eq!(one.id, 2);
 }
 
-/// Submits one after another: kube-fake-client's create and update check
-/// existence and resourceVersion, then store, without one lock around both,
-/// so truly concurrent writers can both win there (a real API server, and
-/// sk8-kubesim, cannot). Concurrent sbatch processes are in
-/// `tests/tests/kube.rs`.
+/// Submits one after another, every other write of the counter failing
+/// with 409 as if another writer had won. Concurrent sbatch processes are
+/// in `tests/tests/kube.rs`.
 #[test]
 fn submits_under_injected_conflicts_get_distinct_dense_ids() {
-    let replaces = Arc::new(AtomicUsize::new(0));
-    let seen = Arc::clone(&replaces);
-    let fake = Fake::new(move |b| {
-        b.with_interceptor_funcs(interceptor::Funcs::new().replace(move |ctx| {
-            // Every other write of the counter fails as if another writer won.
-            if ctx.name == labels::COUNTER && seen.fetch_add(1, Ordering::SeqCst) % 2 == 0 {
-                return Err(kube_fake_client::Error::Conflict("injected".into()));
-            }
-            Ok(None)
-        }))
-    });
+    let fake = Fake::plain();
     const N: usize = 6;
+    // Fault k sees only the requests the earlier faults let through (the
+    // 2nd, 4th, ... 2k-th), lets those k pass and fails the next: the 1st,
+    // 3rd, 5th... update of a ConfigMap fails. The counter is the only ConfigMap
+    // sbatch updates (records are patched); the first sbatch creates it.
+    for k in 0..N {
+        fake.sim.inject(Fault {
+            verb: "update".into(),
+            resource: "configmaps".into(),
+            status: 409,
+            times: 1,
+            after: u32::try_from(k).unwrap(),
+        });
+    }
     let ids: Vec<u32> = (0..N)
         .map(|_| fake.backend(Provider::None).submit(&request(&[])).unwrap())
         .collect();
@@ -467,21 +547,22 @@ fn submits_under_injected_conflicts_get_distinct_dense_ids() {
         distinct.iter().max().copied(),
         Some(u32::try_from(N).unwrap())
     );
-    assert!(replaces.load(Ordering::SeqCst) >= N - 1);
+    assert!(fake.served("update", "configmaps") >= N - 1);
     assert_eq!(fake.names::<Pod>().len(), N);
 }
 
 #[test]
 fn a_500_in_the_middle_of_the_pod_group_leaves_nothing_behind() {
     for gang in [Provider::None, Provider::Volcano] {
-        let failing = names::pod_name(1, 1);
-        let fake = Fake::new(move |b| {
-            b.with_interceptor_funcs(interceptor::Funcs::new().create(move |ctx| {
-                if ctx.object["metadata"]["name"].as_str() == Some(failing.as_str()) {
-                    return Err(kube_fake_client::Error::Internal("etcd is down".into()));
-                }
-                Ok(None)
-            }))
+        // Volcano is installed either way, so that a PodGroup left behind
+        // would show. The first pod's create passes; the second's fail.
+        let fake = Fake::new(SimProvider::Volcano);
+        fake.sim.inject(Fault {
+            verb: "create".into(),
+            resource: "pods".into(),
+            status: 500,
+            times: u32::MAX,
+            after: 1,
         });
         let be = fake.backend(gang);
         let err = be.submit(&request(&["-N2"])).unwrap_err();
@@ -489,7 +570,10 @@ fn a_500_in_the_middle_of_the_pod_group_leaves_nothing_behind() {
             panic!("{err:?}")
         };
         assert!(msg.starts_with("Kubernetes API: "), "{msg}");
-        assert!(msg.contains("etcd is down"), "{msg}");
+        assert!(
+            msg.contains("injected fault: create pods answers 500"),
+            "{msg}"
+        );
         assert_eq!(fake.names::<ConfigMap>(), set(&[labels::COUNTER]), "{gang}");
         assert!(fake.names::<Secret>().is_empty(), "{gang}");
         assert!(fake.names::<Service>().is_empty(), "{gang}");
@@ -643,6 +727,11 @@ fn cancel_annotates_then_deletes_and_refuses_a_second_time() {
     assert_eq!(state["state"], json!("Cancelled"), "{state}");
     assert_eq!(state["exit"], json!([0, 15]));
     assert!(fake.names::<Pod>().is_empty());
+    // Running pods go with a grace period: the job is CG until their
+    // kubelet confirms they are gone.
+    eventually("the kubelet removes the pods", || {
+        fake.sim.objects("pods").is_empty()
+    });
     let job = be.job(JobRef::job(id)).unwrap();
     assert_eq!(job.state, JobState::Cancelled);
     let again = be.signal(JobRef::job(id), None, SignalScope::default());
@@ -664,7 +753,7 @@ fn cancel_annotates_then_deletes_and_refuses_a_second_time() {
 
 #[test]
 fn hold_and_release() {
-    let fake = Fake::plain();
+    let fake = Fake::new(SimProvider::Volcano);
     let be = fake.backend(Provider::Volcano);
     let id = be.submit(&request(&["-N2"])).unwrap();
     be.hold(JobRef::job(id), true).unwrap();
@@ -761,11 +850,13 @@ fn requeue_of_a_finished_job_starts_it_over() {
 #[test]
 fn nodes_and_partitions() {
     let fake = Fake::plain();
-    fake.create_node("gpu-a", "8", "32Gi");
-    fake.create_node("gpu-b", "16", "64Gi");
     let be = fake.backend(Provider::None);
     let id = be.submit(&request(&["-c", "2"])).unwrap();
+    // Bound by the test before the nodes exist, so that the simulator's
+    // scheduler has nowhere to place the pod first.
     fake.set_pod(&names::pod_name(id, 0), Some("gpu-a"), running("gpu-a"));
+    fake.create_node("gpu-a", 8, 32 * 1024);
+    fake.create_node("gpu-b", 16, 64 * 1024);
     let nodes = be.nodes().unwrap();
     let by_name: BTreeMap<&str, (u32, u32)> = nodes
         .iter()
@@ -802,7 +893,7 @@ fn unsupported_options_create_nothing() {
     assert_eq!(err, Error::InvalidPartition("nowhere".into()));
 }
 
-/// whoami without a SelfSubjectReview (the fake server answers none): the
+/// whoami without a SelfSubjectReview (the simulator serves none here): the
 /// kubeconfig's current user, else `$USER`. Run in a child process, since
 /// the environment cannot be changed safely in this one.
 #[test]
@@ -840,7 +931,10 @@ fn whoami_child() {
         eprintln!("whoami_child: a helper of whoami_falls_back_to_the_kubeconfig_user_then_user");
         return;
     };
-    let fake = Fake::plain();
+    let fake = Fake::start(SimConfig {
+        serve_self_subject_review: false,
+        ..SimConfig::default()
+    });
     let be = fake.backend(Provider::None);
     assert_eq!(be.whoami().unwrap(), want);
     // The submitted job is the caller's, so `squeue --me` finds it.
@@ -933,28 +1027,30 @@ fn unplaced_multi_node_job_without_gang_scheduler_is_requeued() {
 
 #[test]
 fn kueue_workload_conditions_give_the_pending_reason() {
-    let fake = Fake::plain();
+    let fake = Fake::new(SimProvider::Kueue);
     let be = fake.backend(Provider::Kueue);
     let id = be.submit(&request(&["-N2"])).unwrap();
     assert_eq!(be.job(JobRef::job(id)).unwrap().reason, "Resources");
     let pod = fake.list::<Pod>().into_iter().next().unwrap();
     let group = pod.labels()[labels::KUEUE_POD_GROUP].clone();
-    let workload = KueueWorkload {
-        metadata: ObjectMeta {
-            name: Some(group),
-            ..ObjectMeta::default()
-        },
-        spec: json!({}),
-        status: json!({ "conditions": [{
-            "type": "QuotaReserved", "status": "False", "reason": "Pending",
-            "message": "couldn't assign flavors: insufficient quota, waiting behind higher priority workloads"
-        }, {
-            "type": "Evicted", "status": "True", "reason": "Preempted", "message": "preempted"
-        }] }),
-    };
+    // The simulated Kueue makes the group's Workload once both pods exist
+    // (and reserves no quota: there are no nodes); then the Workload says
+    // it was preempted and waits behind higher priority workloads.
+    eventually("Kueue makes the Workload", || {
+        fake.sim
+            .objects("workloads")
+            .iter()
+            .any(|w| w["metadata"]["name"] == group.as_str())
+    });
+    let status = json!({ "status": { "conditions": [{
+        "type": "QuotaReserved", "status": "False", "reason": "Pending",
+        "message": "couldn't assign flavors: insufficient quota, waiting behind higher priority workloads"
+    }, {
+        "type": "Evicted", "status": "True", "reason": "Preempted", "message": "preempted"
+    }] } });
     let api: Api<KueueWorkload> = Api::namespaced(fake.client.clone(), NS);
     fake.rt
-        .block_on(api.create(&PostParams::default(), &workload))
+        .block_on(api.patch_status(&group, &PatchParams::default(), &Patch::Merge(&status)))
         .unwrap();
     let job = be.job(JobRef::job(id)).unwrap();
     assert_eq!(
@@ -966,7 +1062,7 @@ fn kueue_workload_conditions_give_the_pending_reason() {
 /// Requests per command stay few (each is a round trip to the API server).
 #[test]
 fn request_counts_per_command() {
-    let fake = Fake::plain();
+    let fake = Fake::new(SimProvider::Volcano);
     let be = fake.backend(Provider::Volcano);
     be.submit(&request(&[])).unwrap();
     let step = |what: &str, max: u64, f: &dyn Fn()| {
