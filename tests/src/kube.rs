@@ -7,8 +7,8 @@ use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -285,6 +285,35 @@ impl Ns {
         kubectl(&server().admin, &all, stdin)
     }
 
+    /// Applies deploy/rbac.yaml, binding its Role here. Its ClusterRole
+    /// and ClusterRoleBinding are cluster-wide: two tests applying them at
+    /// once race on them (the loser's apply is refused with a conflict), so
+    /// one test applies at a time.
+    pub fn apply_deploy_rbac(&self) {
+        static ONE: Mutex<()> = Mutex::new(());
+        let _one = ONE.lock().unwrap_or_else(PoisonError::into_inner);
+        let rbac = std::fs::read_to_string(workspace_root().join("deploy/rbac.yaml"))
+            .expect("deploy/rbac.yaml");
+        self.kubectl(&["apply", "-f", "-"], Some(&rbac))
+            .ok("applying deploy/rbac.yaml");
+        // The authorizer reads bindings from its informers' cache: a new
+        // binding counts a moment after it is stored. Wait until it does
+        // for sk8-alice (a SelfSubjectAccessReview asks that same cache).
+        let alice = &server().alice;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        for (verb, resource) in [("create", "configmaps"), ("list", "nodes")] {
+            let args = ["-n", self.name.as_str(), "auth", "can-i", verb, resource];
+            while kubectl(alice, &args, None).out.trim() != "yes" {
+                assert!(
+                    Instant::now() < deadline,
+                    "sk8-alice still may not {verb} {resource} in {}",
+                    self.name
+                );
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+    }
+
     /// `kubectl get KIND -o json`'s items in this namespace.
     pub fn items(&self, kind: &str, selector: Option<&str>) -> Vec<Value> {
         let mut args = vec!["get", kind, "-o", "json"];
@@ -355,4 +384,37 @@ pub fn granted_by_deploy() -> BTreeSet<(String, String, String)> {
         }
     }
     out
+}
+
+/// The (group, resource, verb) of each request RBAC decides on, from
+/// (verb, resource, group) as the simulator and the recorder list them:
+/// all but discovery and the reviews every user may make.
+pub fn rules_used(
+    served: impl IntoIterator<Item = (String, String, String)>,
+) -> BTreeSet<(String, String, String)> {
+    served
+        .into_iter()
+        .filter(|(_, resource, _)| {
+            !(resource.starts_with('/')
+                || resource.starts_with("selfsubject")
+                || resource.ends_with("reviews"))
+        })
+        .map(|(verb, resource, group)| (group, resource, verb))
+        .collect()
+}
+
+/// Asserts that deploy/rbac.yaml grants exactly the rules `used`: none
+/// unused, none missing.
+///
+/// # Panics
+///
+/// When the two differ, naming the differences.
+pub fn assert_deploy_grants_exactly(used: &BTreeSet<(String, String, String)>) {
+    let granted = granted_by_deploy();
+    let over: Vec<_> = granted.difference(used).collect();
+    let under: Vec<_> = used.difference(&granted).collect();
+    assert!(
+        over.is_empty() && under.is_empty(),
+        "deploy/rbac.yaml grants unused {over:?}; misses used {under:?}"
+    );
 }

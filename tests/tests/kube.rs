@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use sk8_kubesim::{Fault, NodeSide, Sim, SimConfig, SimNode, SimProvider};
 use sk8_tests::TempDir;
-use sk8_tests::kube::{Ns, Printed, granted_by_deploy};
+use sk8_tests::kube::{Ns, Printed, assert_deploy_grants_exactly, granted_by_deploy, rules_used};
 
 /// Which server a test runs on.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -917,23 +917,9 @@ fn rbac_grants_exactly_what_the_commands_use() {
         });
         let failed = c.run("sbatch", &[&quick]);
         assert_eq!(failed.code, 1, "{name}: {}", failed.err);
-        for (verb, resource, group) in c.sim().served() {
-            if resource.starts_with('/')
-                || resource.starts_with("selfsubject")
-                || resource.ends_with("reviews")
-            {
-                continue; // discovery and the reviews every user may make
-            }
-            used.insert((group, resource, verb));
-        }
+        used.extend(rules_used(c.sim().served()));
     }
-    let granted = granted_by_deploy();
-    let over: Vec<_> = granted.difference(&used).collect();
-    let under: Vec<_> = used.difference(&granted).collect();
-    assert!(
-        over.is_empty() && under.is_empty(),
-        "deploy/rbac.yaml grants unused {over:?}; misses used {under:?}"
-    );
+    assert_deploy_grants_exactly(&used);
     let doctor: BTreeSet<(String, String, String)> = sk8_kube::NAMESPACED_RULES
         .iter()
         .chain(sk8_kube::CLUSTER_RULES)
@@ -943,7 +929,11 @@ fn rbac_grants_exactly_what_the_commands_use() {
                 .map(|v| (g.to_string(), r.to_string(), v.to_string()))
         })
         .collect();
-    assert_eq!(doctor, granted, "sk8 doctor checks what deploy/ grants");
+    assert_eq!(
+        doctor,
+        granted_by_deploy(),
+        "sk8 doctor checks what deploy/ grants"
+    );
 }
 
 fn held_jobs_have_no_pods_until_released_and_users_come_from_the_cluster(on: On) {

@@ -18,7 +18,7 @@ use serde_json::Value;
 use std::process::Command;
 
 use sk8_kubesim::Recorder;
-use sk8_tests::kube::{Ns, granted_by_deploy, run, server, without_block};
+use sk8_tests::kube::{Ns, assert_deploy_grants_exactly, rules_used, run, server, without_block};
 use sk8_tests::refslurm::workspace_root;
 
 fn uid(obj: &Value) -> &str {
@@ -288,30 +288,12 @@ fn parallel_sbatch_get_distinct_dense_ids_from_the_real_server() {
 fn the_non_admin_user_can_do_everything_with_the_deploy_role_and_nothing_without() {
     let s = server();
     let ns = Ns::new("rbac", "gang = \"volcano\"\n");
-    let rbac = std::fs::read_to_string(workspace_root().join("deploy/rbac.yaml"))
-        .expect("deploy/rbac.yaml");
-    ns.kubectl(&["apply", "-f", "-"], Some(&rbac))
-        .ok("applying deploy/rbac.yaml");
+    ns.apply_deploy_rbac();
     let as_alice = |bin: &str, args: &[&str]| ns.sk8_as(&s.alice, bin, args, &[]);
     let quick = ns.write("quick.sh", "#!/bin/bash\n#SBATCH -N2\ntrue\n");
     let held = ns.write("held.sh", "#!/bin/bash\nsleep 300\n");
     let init = format!("--output={}", ns.path("init.toml").display());
-    let flow: Vec<(&str, Vec<&str>)> = vec![
-        ("sbatch", vec![&quick]),
-        ("sbatch", vec!["--hold", &held]),
-        ("scontrol", vec!["update", "JobId=2", "TimeLimit=10"]),
-        ("scontrol", vec!["release", "2"]),
-        ("squeue", vec![]),
-        ("squeue", vec!["--me"]),
-        ("sinfo", vec![]),
-        ("scontrol", vec!["show", "job", "2"]),
-        ("scontrol", vec!["show", "node"]),
-        ("scontrol", vec!["show", "partition"]),
-        ("sacct", vec![]),
-        ("scancel", vec!["1", "2"]),
-        ("sk8", vec!["init", &init]),
-        ("sk8", vec!["render", &quick]),
-    ];
+    let flow = commands_flow(&quick, &held, &init);
     for (bin, args) in &flow {
         let p = as_alice(bin, args);
         p.ok(&format!("as sk8-alice: {bin} {args:?}"));
@@ -359,13 +341,10 @@ fn the_non_admin_user_can_do_everything_with_the_deploy_role_and_nothing_without
 #[ignore = "needs a real kube-apiserver"]
 fn the_deploy_role_grants_exactly_what_the_commands_use() {
     let s = server();
-    let rbac = std::fs::read_to_string(workspace_root().join("deploy/rbac.yaml"))
-        .expect("deploy/rbac.yaml");
     let mut used: BTreeSet<(String, String, String)> = BTreeSet::new();
     for gang in ["kueue", "volcano", "coscheduling", "none"] {
         let ns = Ns::new("least", &format!("gang = \"{gang}\"\n"));
-        ns.kubectl(&["apply", "-f", "-"], Some(&rbac))
-            .ok("applying deploy/rbac.yaml");
+        ns.apply_deploy_rbac();
         let rec = Recorder::start(&s.alice).expect("the recording proxy starts");
         let kubeconfig = ns.path("recorded.kubeconfig");
         rec.write_kubeconfig(&kubeconfig, &ns.name)
@@ -374,22 +353,7 @@ fn the_deploy_role_grants_exactly_what_the_commands_use() {
         let quick = ns.write("quick.sh", "#!/bin/sh\n#SBATCH -N2 --gres=gpu:1\ntrue\n");
         let long = ns.write("long.sh", "#!/bin/sh\nsleep 300\n");
         let init = format!("--output={}", ns.path("init.toml").display());
-        let flow: Vec<(&str, Vec<&str>)> = vec![
-            ("sbatch", vec![&quick]),
-            ("sbatch", vec!["--hold", &long]),
-            ("scontrol", vec!["update", "JobId=2", "TimeLimit=10"]),
-            ("scontrol", vec!["release", "2"]),
-            ("squeue", vec![]),
-            ("squeue", vec!["--me", "-p", "k8s"]),
-            ("sinfo", vec![]),
-            ("scontrol", vec!["show", "job", "2"]),
-            ("scontrol", vec!["show", "node"]),
-            ("scontrol", vec!["show", "partition"]),
-            ("sacct", vec![]),
-            ("scancel", vec!["1", "2"]),
-            ("sk8", vec!["init", &init]),
-            ("sk8", vec!["render", &quick]),
-        ];
+        let flow = commands_flow(&quick, &long, &init);
         for (bin, args) in &flow {
             run(bin, args).ok(&format!("{gang}: as sk8-alice: {bin} {args:?}"));
         }
@@ -408,23 +372,35 @@ fn the_deploy_role_grants_exactly_what_the_commands_use() {
             "{gang}: {}",
             failed.err
         );
-        for (verb, resource, group) in rec.served() {
-            if resource.starts_with('/')
-                || resource.starts_with("selfsubject")
-                || resource.ends_with("reviews")
-            {
-                continue; // discovery and the reviews every user may make
-            }
-            used.insert((group, resource, verb));
-        }
+        used.extend(rules_used(rec.served()));
     }
-    let granted = granted_by_deploy();
-    let over: Vec<_> = granted.difference(&used).collect();
-    let under: Vec<_> = used.difference(&granted).collect();
-    assert!(
-        over.is_empty() && under.is_empty(),
-        "deploy/rbac.yaml grants unused {over:?}; misses used {under:?}"
-    );
+    assert_deploy_grants_exactly(&used);
+}
+
+/// One job's life through every command, as a user runs it: a two-node
+/// job and a held one (jobs 1 and 2 of a fresh namespace), updated,
+/// released, listed, shown, cancelled; `sk8 init` and `sk8 render`.
+fn commands_flow<'a>(
+    quick: &'a str,
+    held: &'a str,
+    init: &'a str,
+) -> Vec<(&'static str, Vec<&'a str>)> {
+    vec![
+        ("sbatch", vec![quick]),
+        ("sbatch", vec!["--hold", held]),
+        ("scontrol", vec!["update", "JobId=2", "TimeLimit=10"]),
+        ("scontrol", vec!["release", "2"]),
+        ("squeue", vec![]),
+        ("squeue", vec!["--me", "-p", "k8s"]),
+        ("sinfo", vec![]),
+        ("scontrol", vec!["show", "job", "2"]),
+        ("scontrol", vec!["show", "node"]),
+        ("scontrol", vec!["show", "partition"]),
+        ("sacct", vec![]),
+        ("scancel", vec!["1", "2"]),
+        ("sk8", vec!["init", init]),
+        ("sk8", vec!["render", quick]),
+    ]
 }
 
 #[test]

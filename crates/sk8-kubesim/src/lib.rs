@@ -249,6 +249,29 @@ pub(crate) fn node_object(n: &SimNode) -> Value {
     })
 }
 
+/// A client of the server of `kubeconfig`, as its user, and the
+/// single-threaded runtime its connections run on (the node side's and the
+/// recorder's).
+pub(crate) fn client_for(
+    kubeconfig: &Path,
+) -> std::io::Result<(tokio::runtime::Runtime, kube::Client)> {
+    // Name rustls' crypto provider (an error: one is installed already).
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let io = |e: String| std::io::Error::other(e);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let kc = kube::config::Kubeconfig::read_from(kubeconfig)
+        .map_err(|e| io(format!("{}: {e}", kubeconfig.display())))?;
+    let client = rt.block_on(async {
+        let config = kube::Config::from_custom_kubeconfig(kc, &Default::default())
+            .await
+            .map_err(|e| io(e.to_string()))?;
+        kube::Client::try_from(config).map_err(|e| io(e.to_string()))
+    })?;
+    Ok((rt, client))
+}
+
 type Shared = Arc<Mutex<store::State>>;
 
 fn lock(s: &Shared) -> MutexGuard<'_, store::State> {

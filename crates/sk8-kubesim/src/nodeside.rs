@@ -118,19 +118,8 @@ impl NodeSide {
     /// When the kubeconfig cannot be read, the server cannot be reached,
     /// or a Node cannot be registered.
     pub fn start(cfg: SimConfig, kubeconfig: &Path) -> std::io::Result<NodeSide> {
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        let (rt, client) = crate::client_for(kubeconfig)?;
         let io = |e: String| std::io::Error::other(e);
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
-        let kc = kube::config::Kubeconfig::read_from(kubeconfig)
-            .map_err(|e| io(format!("{}: {e}", kubeconfig.display())))?;
-        let client = rt.block_on(async {
-            let config = kube::Config::from_custom_kubeconfig(kc, &Default::default())
-                .await
-                .map_err(|e| io(e.to_string()))?;
-            kube::Client::try_from(config).map_err(|e| io(e.to_string()))
-        })?;
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.subsec_nanos());

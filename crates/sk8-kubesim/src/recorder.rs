@@ -43,19 +43,7 @@ impl Recorder {
     ///
     /// When the kubeconfig cannot be read or no port can be bound.
     pub fn start(kubeconfig: &Path) -> std::io::Result<Recorder> {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let io = |e: String| std::io::Error::other(e);
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
-        let kc = kube::config::Kubeconfig::read_from(kubeconfig)
-            .map_err(|e| io(format!("{}: {e}", kubeconfig.display())))?;
-        let client = rt.block_on(async {
-            let config = kube::Config::from_custom_kubeconfig(kc, &Default::default())
-                .await
-                .map_err(|e| io(e.to_string()))?;
-            kube::Client::try_from(config).map_err(|e| io(e.to_string()))
-        })?;
+        let (rt, client) = crate::client_for(kubeconfig)?;
         let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
