@@ -150,7 +150,11 @@ pub fn all() -> Vec<Case> {
         with_before(
             case(
                 "dependency_after",
-                "[ -e parent.started ] && echo parent-had-started\n",
+                // The parent counts as started once it runs, a moment
+                // before its first line has: give that line 10 s (Slurm's
+                // next scheduling pass hides the moment; ours may not).
+                "for i in $(seq 100); do [ -e parent.started ] && break; sleep 0.1; done\n\
+                 [ -e parent.started ] && echo parent-had-started\n",
                 &["--dependency=after:{J1}"],
             ),
             vec![before("touch parent.started\nsleep 1\n", &[])],
