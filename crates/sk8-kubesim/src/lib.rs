@@ -384,6 +384,18 @@ impl Sim {
     }
 }
 
+/// Kills every pod process the kubelet runs and removes its files (a
+/// simulator or node side stopping).
+pub(crate) fn stop_pods(state: &Shared, root: &Path) {
+    let mut st = lock(state);
+    for rt in st.pods.values_mut() {
+        rt.kill();
+    }
+    st.pods.clear();
+    drop(st);
+    let _ = std::fs::remove_dir_all(root);
+}
+
 impl Drop for Sim {
     fn drop(&mut self) {
         if let Some(stop) = self.stop.take() {
@@ -392,12 +404,6 @@ impl Drop for Sim {
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
-        let mut st = lock(&self.state);
-        for rt in st.pods.values_mut() {
-            rt.kill();
-        }
-        st.pods.clear();
-        drop(st);
-        let _ = std::fs::remove_dir_all(&self.root);
+        stop_pods(&self.state, &self.root);
     }
 }

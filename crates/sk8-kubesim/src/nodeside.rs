@@ -40,7 +40,7 @@ use crate::sched::KUEUE_GATE;
 use crate::store::{State, name_of};
 use crate::{
     Shared, SimConfig, SimNode, SimProvider, kubelet, lifecycle_taints, lock, node_object,
-    resources, sched,
+    resources, sched, stop_pods,
 };
 use kube::core::Request;
 use kube::core::params::{DeleteParams, ListParams, PostParams, Preconditions};
@@ -224,13 +224,7 @@ impl Drop for NodeSide {
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
-        let mut st = lock(&self.state);
-        for rt in st.pods.values_mut() {
-            rt.kill();
-        }
-        st.pods.clear();
-        drop(st);
-        let _ = std::fs::remove_dir_all(&self.root);
+        stop_pods(&self.state, &self.root);
     }
 }
 
