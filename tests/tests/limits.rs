@@ -443,7 +443,7 @@ proptest! {
         }
         // Task sets and array specs.
         let (lo, hi, step) = task;
-        if let Some(ids) = sk8_format::squeue::parse_task_set(&format!("{lo}-{hi}:{step},{lo}-{hi}")) {
+        if let Some(ids) = sk8_backend::parse_task_set(&format!("{lo}-{hi}:{step},{lo}-{hi}")) {
             prop_assert!(ids.len() <= sk8_format::squeue::MAX_TASK_SET as usize);
         }
         let (first, last, max) = array;

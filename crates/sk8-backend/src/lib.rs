@@ -13,8 +13,10 @@
 use serde::{Deserialize, Serialize};
 use sk8_spec::{JobSpec, TimeLimit};
 
+mod filter;
 mod state;
 
+pub use filter::{JobFilter, JobRef, MAX_TASK_SET, parse_task_set};
 pub use state::{JobState, NodeState};
 
 /// A job id: positive, unique per cluster, increasing.
@@ -133,43 +135,6 @@ impl std::fmt::Debug for StepAccess {
             .field("token", &"<redacted>")
             .field("agents", &self.agents)
             .finish()
-    }
-}
-
-/// Which jobs a query or an action applies to: every set field must match
-/// (the model `squeue`, `scancel` and `sacct` share).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct JobFilter {
-    /// Job ids (an array's id matches all its tasks).
-    pub ids: Vec<JobRef>,
-    /// User names.
-    pub users: Vec<String>,
-    /// Job names.
-    pub names: Vec<String>,
-    /// Partitions.
-    pub partitions: Vec<String>,
-    /// States.
-    pub states: Vec<JobState>,
-    /// Nodes the job runs on.
-    pub nodes: Vec<String>,
-    /// Include finished jobs still remembered (squeue shows them until
-    /// `MinJobAge`; sacct shows all).
-    pub include_finished: bool,
-}
-
-/// A job, or an array task, or every task of an array (`12`, `12_3`, `12_[1-3]`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct JobRef {
-    /// The job id (for an array, its array job id).
-    pub id: JobId,
-    /// One task of an array.
-    pub task: Option<u32>,
-}
-
-impl JobRef {
-    /// A whole job.
-    pub const fn job(id: JobId) -> Self {
-        Self { id, task: None }
     }
 }
 

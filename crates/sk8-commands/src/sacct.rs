@@ -131,7 +131,7 @@ fn run(argv0: &str, args: &[String]) -> Result<ExitCode, Failure> {
         .history(&filter)
         .map_err(|e| err(e.to_string()))?
         .into_iter()
-        .filter(|j| sk8_format::filter::matches(&filter, j))
+        .filter(|j| filter.matches(j))
         .filter(|j| in_window(j, window_start, window_end))
         .collect();
     let lines = rows(&jobs, p.has(Q::Allocations));

@@ -8,7 +8,6 @@ use crate::backend::backend;
 use crate::exit::{EXIT_ERROR, EXIT_OK};
 use crate::failure::{Failure, Line};
 use sk8_backend::{Backend, Error, JobFilter, JobInfo, JobRef, JobState, SignalScope};
-use sk8_format::filter::matches;
 use sk8_opts::query::{Parsed, Q, SCANCEL, getopt_failure, lookup_user, parse};
 
 /// `scancel`, run by that name (`argv0`) with `args`.
@@ -145,7 +144,7 @@ fn target(word: &str) -> Option<Target> {
     } else {
         let tasks = rest.strip_prefix('_')?;
         let tasks = tasks.trim_start_matches('[').trim_end_matches(']');
-        sk8_format::squeue::parse_task_set(tasks)?
+        sk8_backend::parse_task_set(tasks)?
             .into_iter()
             .map(|t| JobRef { id, task: Some(t) })
             .collect()
@@ -242,13 +241,11 @@ fn by_filter(
         let found: Vec<&JobInfo> = jobs
             .iter()
             .filter(|j| {
-                matches(
-                    &JobFilter {
-                        ids: t.refs.clone(),
-                        ..by_ids.clone()
-                    },
-                    j,
-                )
+                JobFilter {
+                    ids: t.refs.clone(),
+                    ..by_ids.clone()
+                }
+                .matches(j)
             })
             .collect();
         if found.is_empty() {
@@ -263,13 +260,13 @@ fn by_filter(
             continue;
         }
         for j in found {
-            if matches(filter, j) {
+            if filter.matches(j) {
                 chosen.push((j, t.text.clone(), t.refs.clone()));
             }
         }
     }
     if targets.is_empty() {
-        for j in jobs.iter().filter(|j| matches(filter, j)) {
+        for j in jobs.iter().filter(|j| filter.matches(j)) {
             chosen.push((j, sk8_format::job::job_id(j), vec![record_ref(j)]));
         }
         if chosen.is_empty() && opts.verbose {
@@ -322,7 +319,7 @@ fn record_ref(j: &JobInfo) -> JobRef {
             task: a.task_id.or_else(|| {
                 a.pending
                     .as_deref()
-                    .and_then(sk8_format::squeue::parse_task_set)
+                    .and_then(sk8_backend::parse_task_set)
                     .and_then(|t| t.first().copied())
             }),
         },

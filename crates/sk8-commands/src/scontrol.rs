@@ -122,7 +122,7 @@ fn show_cmd(
                 .filter(|j| {
                     !j.state.is_finished() || j.end_time.unwrap_or(0) >= ctx.now - MIN_JOB_AGE
                 })
-                .filter(|j| sk8_format::filter::matches(&filter, j))
+                .filter(|j| filter.matches(j))
                 .collect(),
             Err(e) => return fail("slurm_load_jobs error", e),
         };

@@ -342,7 +342,7 @@ fn only_named_tasks<'a>(
                 .filter(|r| r.id == a.job_id)
                 .filter_map(|r| r.task)
                 .collect();
-            let tasks = sk8_format::squeue::parse_task_set(pending)?;
+            let tasks = sk8_backend::parse_task_set(pending)?;
             (!whole && !named.is_empty()).then(|| {
                 tasks
                     .into_iter()

@@ -10,7 +10,7 @@
 use std::borrow::Borrow;
 use std::cmp::Ordering;
 
-use sk8_backend::{JobFilter, JobInfo, JobRef, JobState};
+use sk8_backend::{JobInfo, JobRef, JobState};
 
 use crate::job::{self, Context};
 
@@ -65,60 +65,13 @@ pub fn parse_job_refs(list: &str) -> Result<Vec<JobRef>, Error> {
             Some((id, tasks)) => {
                 let id = id.parse().map_err(|_| bad(item))?;
                 let tasks = tasks.trim_start_matches('[').trim_end_matches(']');
-                for t in crate::squeue::parse_task_set(tasks).ok_or_else(|| bad(item))? {
+                for t in sk8_backend::parse_task_set(tasks).ok_or_else(|| bad(item))? {
                     out.push(JobRef { id, task: Some(t) });
                 }
             }
         }
     }
     Ok(out)
-}
-
-/// Whether `job` passes `filter`. An id matches the job, its array (all
-/// tasks, and the pending record) or one task; states default to the
-/// unfinished ones unless `include_finished` is set.
-pub fn matches(filter: &JobFilter, job: &JobInfo) -> bool {
-    if !filter.ids.is_empty() && !filter.ids.iter().any(|r| id_matches(*r, job)) {
-        return false;
-    }
-    if !filter.users.is_empty() && !filter.users.contains(&job.spec.user) {
-        return false;
-    }
-    if !filter.names.is_empty() && !filter.names.contains(&job.spec.name) {
-        return false;
-    }
-    if !filter.partitions.is_empty() {
-        let part = job.spec.partition.as_deref().unwrap_or("");
-        if !filter.partitions.iter().any(|p| p == part) {
-            return false;
-        }
-    }
-    if filter.states.is_empty() {
-        if !filter.include_finished && job.state.is_finished() {
-            return false;
-        }
-    } else if !filter.states.contains(&job.state) {
-        return false;
-    }
-    if !filter.nodes.is_empty() && !filter.nodes.iter().any(|n| job.nodes.contains(n)) {
-        return false;
-    }
-    true
-}
-
-fn id_matches(r: JobRef, job: &JobInfo) -> bool {
-    match (&job.array, r.task) {
-        (_, None) => r.id == job.id || job.array.as_ref().is_some_and(|a| a.job_id == r.id),
-        (Some(a), Some(t)) => {
-            a.job_id == r.id
-                && (a.task_id == Some(t)
-                    || a.pending
-                        .as_deref()
-                        .and_then(crate::squeue::parse_task_set)
-                        .is_some_and(|ts| ts.contains(&t)))
-        }
-        (None, Some(_)) => false,
-    }
 }
 
 /// One `-S` key: a field letter, reversed by a leading `-`.

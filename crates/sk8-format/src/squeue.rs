@@ -581,10 +581,7 @@ pub fn select<'a>(
 ) -> Vec<Cow<'a, JobInfo>> {
     // Sort references: the merge sorts move their elements many times, and
     // a `Cow<JobInfo>` is as large as a whole record.
-    let mut jobs: Vec<&'a JobInfo> = all
-        .iter()
-        .filter(|j| crate::filter::matches(filter, j))
-        .collect();
+    let mut jobs: Vec<&'a JobInfo> = all.iter().filter(|j| filter.matches(j)).collect();
     crate::filter::sort_jobs(&mut jobs, keys, ctx);
     if !one_per_task {
         return jobs.into_iter().map(Cow::Borrowed).collect();
@@ -601,7 +598,7 @@ pub fn select<'a>(
 
 fn expand_one(job: &JobInfo) -> Option<Vec<JobInfo>> {
     let pending = job.array.as_ref()?.pending.as_deref()?;
-    let tasks = parse_task_set(pending)?;
+    let tasks = sk8_backend::parse_task_set(pending)?;
     Some(
         tasks
             .into_iter()
@@ -622,48 +619,6 @@ pub fn expand_array_tasks(jobs: &[JobInfo]) -> Vec<JobInfo> {
     jobs.iter()
         .flat_map(|j| expand_one(j).unwrap_or_else(|| vec![j.clone()]))
         .collect()
-}
-
-/// The most task ids one task expression may name, and one range in it:
-/// Slurm's hostlist `MAX_RANGE` (64K), which scancel's `_[...]` goes
-/// through (`scancel 1_[0-65536]` logs `_parse_single_range: Too many hosts
-/// in range` and refuses the id); more than any array holds, as sk8's
-/// `MaxArraySize` is Slurm's default 1001.
-pub const MAX_TASK_SET: u32 = 64 * 1024;
-
-/// The indices of a task expression (`2-6%3`, `1,3,5-7`, `0-15:4`), or
-/// `None` when it is malformed or names more than [`MAX_TASK_SET`] ids
-/// (counted before any is made).
-pub fn parse_task_set(expr: &str) -> Option<Vec<u32>> {
-    let expr = expr.split('%').next()?;
-    let mut spans = Vec::new();
-    let mut total: u64 = 0;
-    for part in expr.split(',') {
-        let (range, step) = match part.split_once(':') {
-            Some((r, s)) => (r, s.parse::<u32>().ok()?.max(1)),
-            None => (part, 1),
-        };
-        let (lo, hi) = match range.split_once('-') {
-            Some((a, b)) => (a.parse::<u32>().ok()?, b.parse::<u32>().ok()?),
-            None => {
-                let n = range.parse::<u32>().ok()?;
-                (n, n)
-            }
-        };
-        let count = hi.checked_sub(lo).map_or(0, |d| u64::from(d / step) + 1);
-        total += count;
-        if total > u64::from(MAX_TASK_SET) {
-            return None;
-        }
-        spans.push((lo, hi, step));
-    }
-    let mut out = Vec::with_capacity(total as usize);
-    for (lo, hi, step) in spans {
-        out.extend((lo..=hi).step_by(step as usize));
-    }
-    out.sort_unstable();
-    out.dedup();
-    Some(out)
 }
 
 /// Renders a submit-like timestamp the way squeue does (`N/A` for none).

@@ -260,7 +260,7 @@ impl KubeBackend {
             .records
             .iter()
             .filter_map(|r| snap.info(r, &self.cfg, now))
-            .filter(|i| sk8_format::filter::matches(filter, i))
+            .filter(|i| filter.matches(i))
             .collect();
         out.sort_by_key(|i| i.id);
         Ok(out)

@@ -364,32 +364,21 @@ impl LocalBackend {
         }
     }
 
-    fn matches(row: &JobRow, f: &JobFilter) -> bool {
-        let id_ok = f.ids.is_empty()
-            || f.ids.iter().any(|r| match r.task {
-                None => row.id == r.id || row.array_job_id == Some(r.id),
-                Some(t) => {
-                    row.array_job_id == Some(r.id)
-                        && (row.array_task_id == Some(t) || row.array_pending.contains(&t))
-                }
-            });
-        id_ok
-            && (f.users.is_empty() || f.users.contains(&row.spec.user))
-            && (f.names.is_empty() || f.names.contains(&row.spec.name))
-            && (f.partitions.is_empty() || f.partitions.contains(&row.partition))
-            && (f.states.is_empty() || f.states.contains(&row.state))
-            && (f.nodes.is_empty() || row.alloc.iter().any(|a| f.nodes.contains(&a.node)))
-    }
-
-    fn query(&self, filter: &JobFilter, finished: bool) -> SResult<Vec<JobInfo>> {
+    /// The jobs `filter` selects; finished ones are read only when it
+    /// includes them.
+    fn query(&self, filter: &JobFilter) -> SResult<Vec<JobInfo>> {
         self.refresh()?;
         let store = self.store();
         let q = store.read();
-        let rows = if finished { q.all()? } else { q.unfinished()? };
+        let rows = if filter.include_finished {
+            q.all()?
+        } else {
+            q.unfinished()?
+        };
         Ok(rows
             .into_iter()
-            .filter(|r| Self::matches(r, filter))
             .map(Self::info)
+            .filter(|j| filter.matches(j))
             .collect())
     }
 
@@ -734,7 +723,7 @@ impl Backend for LocalBackend {
     }
 
     fn jobs(&self, filter: &JobFilter) -> SResult<Vec<JobInfo>> {
-        self.query(filter, filter.include_finished)
+        self.query(filter)
     }
 
     fn job(&self, job: JobRef) -> SResult<JobInfo> {
@@ -976,7 +965,11 @@ impl Backend for LocalBackend {
     }
 
     fn history(&self, filter: &JobFilter) -> SResult<Vec<JobInfo>> {
-        self.query(filter, true)
+        let filter = JobFilter {
+            include_finished: true,
+            ..filter.clone()
+        };
+        self.query(&filter)
     }
 }
 

@@ -3,7 +3,8 @@
 //! sacct pads any `int`; sk8 holds a whole line to [`MAX_LINE_WIDTH`]).
 
 use sk8_backend::{JobState, NodeInfo, NodeState, PartitionInfo};
-use sk8_format::squeue::{Format, MAX_TASK_SET, parse_task_set};
+use sk8_backend::{MAX_TASK_SET, parse_task_set};
+use sk8_format::squeue::Format;
 use sk8_format::text::MAX_LINE_WIDTH;
 use sk8_format::{Context, sacct, sinfo};
 use sk8_spec::TimeLimit;

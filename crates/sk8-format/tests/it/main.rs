@@ -3,6 +3,7 @@
 //! captured now), plus table-driven tests of every specifier.
 
 mod convert;
+mod filter;
 mod limits;
 mod live;
 mod reference;

@@ -180,11 +180,7 @@ fn sacct_cmd(args: &[String], history: &[JobInfo], ctx: &Context) -> String {
         f.states = filter::parse_states(&s).unwrap().unwrap_or_default();
     }
     f.names = val("--name").map(|v| list(&v)).unwrap_or_default();
-    let jobs: Vec<JobInfo> = history
-        .iter()
-        .filter(|j| filter::matches(&f, j))
-        .cloned()
-        .collect();
+    let jobs: Vec<JobInfo> = history.iter().filter(|j| f.matches(j)).cloned().collect();
     let fields = if has("-b") {
         sacct::BRIEF_FIELDS.to_owned()
     } else {
