@@ -444,7 +444,7 @@ proptest! {
         // Task sets and array specs.
         let (lo, hi, step) = task;
         if let Some(ids) = sk8_backend::parse_task_set(&format!("{lo}-{hi}:{step},{lo}-{hi}")) {
-            prop_assert!(ids.len() <= sk8_format::squeue::MAX_TASK_SET as usize);
+            prop_assert!(ids.len() <= sk8_backend::MAX_TASK_SET as usize);
         }
         let (first, last, max) = array;
         if let Ok(a) = sk8_spec::ArraySpec::parse_with_max(&format!("{first}-{last},{first}-{last}"), max) {
