@@ -11,13 +11,14 @@ use crate::failure::Failure;
 
 /// The backend this process talks to.
 pub fn backend() -> Result<Box<dyn Backend>, Failure> {
+    let cfg = config::Config::load()?;
     let (choice, from) = match std::env::var("SK8_BACKEND") {
         Ok(v) if !v.is_empty() => (v, "SK8_BACKEND".to_string()),
-        _ => config::backend_key()?,
+        _ => (cfg.backend.clone().unwrap_or_default(), cfg.origin()),
     };
     match choice.as_str() {
-        "" | "local" => local(),
-        "kubernetes" | "k8s" => kubernetes(),
+        "" | "local" => local(cfg),
+        "kubernetes" | "k8s" => kubernetes(cfg),
         other => Err(Failure::refused(format!(
             "unknown backend `{other}` in {from} (hint: local or kubernetes)"
         ))),
@@ -29,36 +30,44 @@ fn failure(e: &sk8_backend::Error) -> Failure {
     Failure::refused(e.to_string())
 }
 
-/// The local backend at [`config::home`].
+/// The local backend at [`config::home`], configured by `cfg`'s local keys.
 #[cfg(feature = "local")]
-pub fn local_backend() -> Result<sk8_local::LocalBackend, Failure> {
-    sk8_local::LocalBackend::open(&config::home(), &config::files()).map_err(|e| failure(&e.into()))
+pub fn local_backend(mut cfg: config::Config) -> Result<sk8_local::LocalBackend, Failure> {
+    let section = std::mem::take(&mut cfg.local);
+    let local = sk8_local::Config::from_table(section, &sk8_local::HostShape::detect)
+        .map_err(|e| cfg.invalid(&e))?;
+    sk8_local::LocalBackend::with_config(&config::home(), local).map_err(|e| failure(&e.into()))
 }
 
 #[cfg(feature = "local")]
-fn local() -> Result<Box<dyn Backend>, Failure> {
-    local_backend().map(|b| Box::new(b) as Box<dyn Backend>)
+fn local(cfg: config::Config) -> Result<Box<dyn Backend>, Failure> {
+    local_backend(cfg).map(|b| Box::new(b) as Box<dyn Backend>)
 }
 
 #[cfg(not(feature = "local"))]
-fn local() -> Result<Box<dyn Backend>, Failure> {
+fn local(_: config::Config) -> Result<Box<dyn Backend>, Failure> {
     Err(not_built("local"))
 }
 
-/// The Kubernetes backend, configured by the config's `[kubernetes]` table.
+/// The Kubernetes configuration `cfg`'s `[kubernetes]` table says.
 #[cfg(feature = "kubernetes")]
-pub fn kube_backend() -> Result<sk8_kube::KubeBackend, Failure> {
-    let cfg = sk8_kube::load_config(&config::files()).map_err(|e| failure(&e))?;
-    sk8_kube::KubeBackend::connect(cfg).map_err(|e| failure(&e))
+pub fn kube_config(mut cfg: config::Config) -> Result<sk8_manifest::config::KubeConfig, Failure> {
+    sk8_kube::kube_config(cfg.kubernetes.take()).map_err(|e| cfg.invalid(&e))
+}
+
+/// The Kubernetes backend, configured by `cfg`'s `[kubernetes]` table.
+#[cfg(feature = "kubernetes")]
+pub fn kube_backend(cfg: config::Config) -> Result<sk8_kube::KubeBackend, Failure> {
+    sk8_kube::KubeBackend::connect(kube_config(cfg)?).map_err(|e| failure(&e))
 }
 
 #[cfg(feature = "kubernetes")]
-fn kubernetes() -> Result<Box<dyn Backend>, Failure> {
-    kube_backend().map(|b| Box::new(b) as Box<dyn Backend>)
+fn kubernetes(cfg: config::Config) -> Result<Box<dyn Backend>, Failure> {
+    kube_backend(cfg).map(|b| Box::new(b) as Box<dyn Backend>)
 }
 
 #[cfg(not(feature = "kubernetes"))]
-fn kubernetes() -> Result<Box<dyn Backend>, Failure> {
+fn kubernetes(_: config::Config) -> Result<Box<dyn Backend>, Failure> {
     Err(not_built("kubernetes"))
 }
 

@@ -3,7 +3,7 @@
 //! each had a list, and they disagreed when `SK8_HOME` was unset), and the
 //! `backend` key that chooses between them (DESIGN.md §3).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::failure::Failure;
 
@@ -32,28 +32,84 @@ pub fn files() -> Vec<PathBuf> {
     out
 }
 
-/// The `backend` key of the first config file that exists, and where it was
-/// found (for messages); empty when no file says.
-pub fn backend_key() -> Result<(String, String), Failure> {
-    #[derive(serde::Deserialize)]
-    struct Top {
-        backend: Option<String>,
+/// The configuration: the first of [`files`] that exists, read once and
+/// parsed once, split into the sections its readers own. The `backend` key
+/// chooses the backend; the `[kubernetes]` table is sk8-kube's; every other
+/// key (`cluster`, `kill_wait`, `busy_timeout_ms`, `[[node]]`,
+/// `[[partition]]`) is the local backend's, which refuses keys it does not
+/// know, so a typo is an error rather than a silent default.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Config {
+    /// The file it came from, for messages; `None` when no file exists.
+    pub path: Option<PathBuf>,
+    /// The `backend` key (`local`, `kubernetes`).
+    pub backend: Option<String>,
+    /// The `[kubernetes]` table.
+    pub kubernetes: Option<toml::Table>,
+    /// The local backend's keys.
+    pub local: toml::Table,
+}
+
+impl Config {
+    /// Reads the first of [`files`] that exists; with none, the default.
+    pub fn load() -> Result<Self, Failure> {
+        Self::load_from(&files())
     }
-    for path in files() {
-        let Ok(text) = std::fs::read_to_string(&path) else {
-            continue;
+
+    /// Reads the first of `files` that exists; with none, the default.
+    pub fn load_from(files: &[PathBuf]) -> Result<Self, Failure> {
+        for path in files {
+            match std::fs::read_to_string(path) {
+                Ok(text) => return Self::parse(&text, path),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(invalid(path, &e.to_string())),
+            }
+        }
+        Ok(Self::default())
+    }
+
+    /// Parses the text of the config file at `path`.
+    pub fn parse(text: &str, path: &Path) -> Result<Self, Failure> {
+        let mut local: toml::Table =
+            toml::from_str(text).map_err(|e| invalid(path, e.message()))?;
+        let backend = match local.remove("backend") {
+            None => None,
+            Some(toml::Value::String(b)) => Some(b),
+            Some(_) => return Err(invalid(path, "`backend` must be a string")),
         };
-        let top: Top = toml::from_str(&text).map_err(|e| {
-            Failure::refused(format!(
-                "invalid config `{}`: {}",
-                path.display(),
-                e.message()
-            ))
-        })?;
-        return Ok((
-            top.backend.unwrap_or_default(),
-            format!("`{}`", path.display()),
-        ));
+        let kubernetes = match local.remove("kubernetes") {
+            None => None,
+            Some(toml::Value::Table(t)) => Some(t),
+            Some(_) => return Err(invalid(path, "`kubernetes` must be a table")),
+        };
+        Ok(Self {
+            path: Some(path.to_path_buf()),
+            backend,
+            kubernetes,
+            local,
+        })
     }
-    Ok((String::new(), String::new()))
+
+    /// Where the configuration came from, for messages (`` `path` ``, or
+    /// `the default configuration`).
+    #[must_use]
+    pub fn origin(&self) -> String {
+        self.path.as_ref().map_or_else(
+            || "the default configuration".to_owned(),
+            |p| format!("`{}`", p.display()),
+        )
+    }
+
+    /// A section's own error, said with the file it is in.
+    #[must_use]
+    pub fn invalid(&self, message: &str) -> Failure {
+        match &self.path {
+            Some(p) => invalid(p, message),
+            None => Failure::refused(message.to_owned()),
+        }
+    }
+}
+
+fn invalid(path: &Path, message: &str) -> Failure {
+    Failure::refused(format!("invalid config `{}`: {message}", path.display()))
 }

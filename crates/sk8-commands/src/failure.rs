@@ -37,6 +37,14 @@ impl Failure {
         }
     }
 
+    /// Its lines' text without their prefixes, joined by newlines (for a
+    /// report that says it in its own form, as `sk8 doctor` does).
+    #[must_use]
+    pub fn text(&self) -> String {
+        let lines: Vec<&str> = self.lines.iter().map(|l| l.text.as_str()).collect();
+        lines.join("\n")
+    }
+
     /// A single `error:` line with exit code [`EXIT_ERROR`].
     pub fn refused(text: impl Into<String>) -> Self {
         Self::error(text, EXIT_ERROR)

@@ -759,7 +759,7 @@ mod tests {
         p.node_selector
             .insert("pool".to_string(), "gpu".to_string());
         let text = config_toml(&cfg);
-        let back = crate::parse_config(&text, std::path::Path::new("x.toml")).expect("it parses");
+        let back = crate::config::parse_config(&text).expect("it parses");
         assert_eq!(back, cfg, "{text}");
     }
 }

@@ -43,7 +43,7 @@ use crate::api::{Kube, Retry, kerr};
 pub use crate::admin::{
     CLUSTER_RULES, Check, NAMESPACED_RULES, Verdict, config_toml, render_checks,
 };
-pub use crate::config::{load_config, parse_config};
+pub use crate::config::kube_config;
 pub use crate::discovery::kubeconfig_namespace;
 pub use crate::jobs::{REQUEUE_REASON, RESTARTS};
 

@@ -62,18 +62,11 @@ fn mkdir_private(dir: &Path) -> Result<()> {
 }
 
 impl LocalBackend {
-    /// Opens the backend at `home`, creating it when needed, configured by
-    /// the first of `config_files` that exists.
-    pub fn open(home: &Path, config_files: &[PathBuf]) -> Result<Self> {
-        let cfg = Config::load(config_files)?;
-        Self::with_config(home, cfg)
-    }
-
     /// Opens the backend at `home` configured by `home/config.toml` alone
     /// (or this host when it has none): a state directory of its own, as
     /// tests and benchmarks want it.
     pub fn with_home(home: &Path) -> Result<Self> {
-        Self::open(home, &[home.join("config.toml")])
+        Self::with_config(home, Config::read(&home.join("config.toml"))?)
     }
 
     /// Opens the backend at `home` with a given configuration.

@@ -1,7 +1,7 @@
 //! The local cluster's shape: its nodes and partitions, from `config.toml` or
 //! from this host.
 
-use std::path::PathBuf;
+use std::path::Path;
 
 use serde::Deserialize;
 use sk8_spec::TimeLimit;
@@ -188,27 +188,34 @@ impl Config {
         }
     }
 
-    /// Reads the first of `files` that exists (sk8-commands' `config::files`
-    /// is the one list, for every command and both backends); with none,
-    /// this host.
-    pub fn load(files: &[PathBuf]) -> Result<Self, Error> {
-        for path in files {
-            match std::fs::read_to_string(path) {
-                Ok(text) => {
-                    return Self::parse(&text, &|| HostShape::detect())
-                        .map_err(|e| Error::Config(format!("{}: {e}", path.display())));
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(Error::Config(format!("{}: {e}", path.display()))),
+    /// Reads the file at `path`, whose keys are all the local backend's;
+    /// with no file there, this host. (The commands read the one config
+    /// file through sk8-commands' `config::Config` and give this crate its
+    /// section with [`Config::from_table`]; this is for a state directory
+    /// of its own, as tests and benchmarks want it.)
+    pub fn read(path: &Path) -> Result<Self, Error> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Self::parse(&text, &|| HostShape::detect())
+                .map_err(|e| Error::Config(format!("{}: {e}", path.display()))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                Ok(Self::for_host(&HostShape::detect()))
             }
+            Err(e) => Err(Error::Config(format!("{}: {e}", path.display()))),
         }
-        Ok(Self::for_host(&HostShape::detect()))
     }
 
-    /// Parses a configuration file's text; `host` is asked only when the
-    /// file declares no nodes.
+    /// Parses a configuration file's text, all of it the local backend's.
     pub fn parse(text: &str, host: &dyn Fn() -> HostShape) -> Result<Self, String> {
-        let file: File = toml::from_str(text).map_err(|e| e.to_string())?;
+        let table: toml::Table = toml::from_str(text).map_err(|e| e.to_string())?;
+        Self::from_table(table, host)
+    }
+
+    /// The configuration the local backend's section of the config file
+    /// says; `host` is asked only when it declares no nodes.
+    pub fn from_table(table: toml::Table, host: &dyn Fn() -> HostShape) -> Result<Self, String> {
+        let file: File = toml::Value::Table(table)
+            .try_into()
+            .map_err(|e: toml::de::Error| e.message().to_owned())?;
         let mut cfg = if file.node.is_empty() {
             Self::for_host(&host())
         } else {

@@ -93,7 +93,7 @@ mod control;
 mod queue;
 
 pub use backend::LocalBackend;
-pub use config::Config;
+pub use config::{Config, HostShape};
 
 /// What goes wrong inside the local backend; turned into
 /// [`sk8_backend::Error`] at the trait's edge.

@@ -6,11 +6,18 @@ use std::process::ExitCode;
 
 use crate::exit;
 
-use sk8_kube::{KubeBackend, Verdict, config_toml, load_config, render_checks};
+use sk8_kube::{KubeBackend, Verdict, config_toml, render_checks};
+
+/// The Kubernetes backend the config file says, or what stops it, in words.
+fn connect() -> Result<KubeBackend, String> {
+    crate::config::Config::load()
+        .and_then(crate::backend::kube_backend)
+        .map_err(|f| f.text())
+}
 
 /// Prints the checks; exits 1 when one failed.
 pub fn doctor() -> ExitCode {
-    let backend = match load_config(&crate::config::files()).and_then(KubeBackend::connect) {
+    let backend = match connect() {
         Ok(b) => b,
         Err(e) => {
             println!("[FAIL] kubeconfig: {e}");
@@ -62,9 +69,7 @@ pub fn init(args: &[&str]) -> Result<(), String> {
             path.display()
         ));
     }
-    let backend = load_config(&crate::config::files())
-        .and_then(KubeBackend::connect)
-        .map_err(|e| e.to_string())?;
+    let backend = connect()?;
     let cfg = backend.discover_config().map_err(|e| e.to_string())?;
     let text = config_toml(&cfg);
     if let Some(dir) = path.parent() {

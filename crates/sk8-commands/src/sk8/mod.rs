@@ -139,7 +139,9 @@ fn no_kubernetes() -> String {
 
 #[cfg(feature = "local")]
 fn local() -> Result<sk8_local::LocalBackend, String> {
-    crate::backend::local_backend().map_err(|f| f.render("sk8").trim_end().to_string())
+    crate::config::Config::load()
+        .and_then(crate::backend::local_backend)
+        .map_err(|f| f.render("sk8").trim_end().to_string())
 }
 
 #[cfg(feature = "local")]

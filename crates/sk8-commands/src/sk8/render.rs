@@ -34,7 +34,9 @@ pub fn run(args: &[String]) -> Result<String, String> {
             "{option} is not supported by the kubernetes backend"
         ));
     }
-    let cfg = sk8_kube::load_config(&crate::config::files()).map_err(|e| e.to_string())?;
+    let cfg = crate::config::Config::load()
+        .and_then(crate::backend::kube_config)
+        .map_err(|f| f.text())?;
     let (provider, namespace, note) = where_it_goes(&cfg, req.provider);
     let script = String::from_utf8_lossy(&submission.script);
     let submit_time = crate::host::unix_now();

@@ -18,7 +18,10 @@ fn a_job_in_several_partitions_matches_each_of_them() {
     let mut job = blank_job(7);
     job.spec.partition = Some("batch,debug".to_owned());
     for p in ["batch", "debug"] {
-        assert!(filter(|f| f.partitions = vec![p.to_owned()]).matches(&job), "{p}");
+        assert!(
+            filter(|f| f.partitions = vec![p.to_owned()]).matches(&job),
+            "{p}"
+        );
     }
     assert!(!filter(|f| f.partitions = vec!["gpu".to_owned()]).matches(&job));
     assert!(!filter(|f| f.partitions = vec!["batch,debug".to_owned()]).matches(&job));
