@@ -14,6 +14,7 @@ need hyperfine hyperfine
 need kubectl kubernetes-client
 [ -x /usr/bin/time ] || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
 cargo build -q --release --bins
+cargo build -q --release -p sk8-kubesim
 ours=$PWD/target/release
 work=$(mktemp -d)
 # sk8's commands by their Slurm names: links to the multi-call binary.
