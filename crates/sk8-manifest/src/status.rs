@@ -278,280 +278,406 @@ fn pod_requests(p: &Pod, gpu_resource: &str) -> (u64, u64, u64) {
 
 /// The job a record and its objects describe, at time `now`.
 pub fn job_info(obs: &Observed<'_>, cfg: &KubeConfig, now: i64) -> Result<JobInfo, StatusError> {
-    let record = obs.record;
-    let name = record.metadata.name.clone().unwrap_or_default();
-    let labels = record.metadata.labels.clone().unwrap_or_default();
-    let label = |k: &str| labels.get(k).cloned();
-    let bad = |k: &str, e: String| StatusError::Bad(name.clone(), k.to_string(), e);
-    let id: u32 = label(l::JOB_ID)
-        .ok_or_else(|| StatusError::Missing(name.clone(), l::JOB_ID.into()))?
-        .parse()
-        .map_err(|e: std::num::ParseIntError| bad(l::JOB_ID, e.to_string()))?;
-    let (mut spec, _script) = crate::spec_of(record)?;
-    let submit_time: i64 = record
-        .data
-        .as_ref()
-        .and_then(|d| d.get(l::DATA_SUBMIT_TIME))
-        .ok_or_else(|| StatusError::Missing(name.clone(), l::DATA_SUBMIT_TIME.into()))?
-        .parse()
-        .map_err(|e: std::num::ParseIntError| bad(l::DATA_SUBMIT_TIME, e.to_string()))?;
-    let partition = spec
-        .partition
-        .clone()
-        .or_else(|| label(l::PARTITION))
-        .unwrap_or_else(|| cfg.default_partition_name());
-    spec.partition = Some(partition.clone());
-    let time_limit = crate::time_limit_of(&spec, cfg, &partition).unwrap_or(spec.time_limit);
-    let array = match (label(l::ARRAY_JOB_ID), label(l::ARRAY_TASK_ID)) {
-        (Some(a), t) => Some(ArrayInfo {
-            job_id: a
-                .parse()
-                .map_err(|e: std::num::ParseIntError| bad(l::ARRAY_JOB_ID, e.to_string()))?,
-            task_id: t.and_then(|t| t.parse().ok()),
-            pending: None,
-        }),
-        _ => None,
-    };
-    let annotations = record.metadata.annotations.clone().unwrap_or_default();
-    let final_state: Option<FinalState> = annotations
-        .get(l::STATE)
-        .map(|s| serde_json::from_str(s).map_err(|e| bad(l::STATE, e.to_string())))
-        .transpose()?;
-    let held = annotations.contains_key(l::HOLD);
-
-    let mut pods = obs.pods.clone();
-    pods.sort_by_key(|p| rank(p));
-    let shapes = crate::node_shapes(&spec).unwrap_or_default();
-    let want = shapes.len().max(1);
-    let rank0 = pods.first().copied().filter(|p| rank(p) == 0);
-    let lingering = pods
-        .iter()
-        .any(|p| p.metadata.deletion_timestamp.is_some() || !pod_done(p));
-
-    let started = rank0.and_then(|p| {
-        job_status(p)
-            .and_then(|c| c.state.as_ref())
-            .and_then(|s| {
-                s.running
-                    .as_ref()
-                    .and_then(|r| secs(r.started_at.as_ref()))
-                    .or_else(|| {
-                        s.terminated
-                            .as_ref()
-                            .and_then(|t| secs(t.started_at.as_ref()))
-                    })
-            })
-            .or_else(|| {
-                secs(p.status.as_ref().and_then(|s| s.start_time.as_ref()))
-                    .filter(|_| running(p) || pod_done(p))
-            })
-    });
-
-    let mut exit = ExitStatus::default();
-    let mut end_time = None;
-    let (state, reason) = if let Some(f) = &final_state {
-        exit = ExitStatus {
-            code: f.exit.0,
-            signal: f.exit.1,
-        };
-        end_time = Some(f.end);
-        let reason = if f.reason.is_empty() {
-            "None".to_string()
-        } else {
-            f.reason.clone()
-        };
-        if lingering && !pods.is_empty() {
-            (JobState::Completing, reason)
-        } else {
-            (f.state, reason)
-        }
-    } else if held && !pods.iter().any(|p| running(p) || pod_done(p)) {
-        (JobState::Pending, "JobHeldUser".into())
-    } else if let Some(failed) = pods.iter().find(|p| node_failed(p)) {
-        let end = terminated(failed)
-            .and_then(|t| secs(t.finished_at.as_ref()))
-            .unwrap_or(now);
-        end_time = Some(end);
-        let state = if lingering
-            && pods
-                .iter()
-                .any(|p| !node_failed(p) && !pod_done(p) || p.metadata.deletion_timestamp.is_some())
-        {
-            JobState::Completing
-        } else {
-            JobState::NodeFail
-        };
-        (state, "NodeDown".into())
-    } else if let Some(t) = rank0
-        .and_then(terminated)
-        .filter(|_| rank0.is_some_and(pod_done))
-    {
-        exit = exit_of(t);
-        end_time = secs(t.finished_at.as_ref()).or(Some(now));
-        let p0 = rank0.expect("rank 0 exists when it terminated");
-        let state = if pod_reason(p0) == "DeadlineExceeded" {
-            exit = ExitStatus::default();
-            JobState::Timeout
-        } else if t.reason.as_deref() == Some("OOMKilled") {
-            exit = ExitStatus {
-                code: 0,
-                signal: 125,
-            };
-            JobState::OutOfMemory
-        } else if exit == ExitStatus::default() {
-            JobState::Completed
-        } else {
-            JobState::Failed
-        };
-        let reason = match state {
-            JobState::Failed => "NonZeroExitCode",
-            JobState::Timeout => "TimeLimit",
-            JobState::OutOfMemory => "OutOfMemory",
-            _ => "None",
-        };
-        (
-            if lingering {
-                JobState::Completing
-            } else {
-                state
-            },
-            reason.into(),
-        )
-    } else if let Some(p0) =
-        rank0.filter(|p| pod_reason(p) == "DeadlineExceeded" || phase(p) == "Failed")
-    {
-        // Ended before its container started (deadline while pending, admission failure).
-        end_time = Some(now);
-        let state = if pod_reason(p0) == "DeadlineExceeded" {
-            JobState::Timeout
-        } else {
-            JobState::Failed
-        };
-        (
-            if lingering {
-                JobState::Completing
-            } else {
-                state
-            },
-            "None".into(),
-        )
-    } else if rank0.is_some_and(running) {
-        (JobState::Running, "None".into())
-    } else if pods.len() >= want
-        && pods.iter().all(|p| bound(p) && !kueue_gated(p))
-        && !gang_pending(obs)
-    {
-        // Bound, containers starting: report a waiting reason (a bad image) when there is one.
-        let waiting = pods.iter().find_map(|p| {
-            job_status(p)
-                .and_then(|c| c.state.as_ref())
-                .and_then(|s| s.waiting.as_ref())
-                .and_then(|w| w.reason.clone())
-                .filter(|r| r != "ContainerCreating" && r != "PodInitializing")
-        });
-        (
-            JobState::Configuring,
-            waiting.unwrap_or_else(|| "None".into()),
-        )
-    } else {
-        (JobState::Pending, pending_reason(obs).into())
-    };
-
-    let has_nodes = !matches!(state, JobState::Pending);
-    let nodes: Vec<String> = if has_nodes {
-        pods.iter()
-            .filter_map(|p| p.spec.as_ref().and_then(|s| s.node_name.clone()))
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let node_cpus: Vec<u32> = if has_nodes {
-        pods.iter()
-            .filter(|p| bound(p))
-            .map(|p| {
-                u32::try_from(pod_requests(p, &cfg.gpu_resource).0.div_ceil(1000))
-                    .unwrap_or(u32::MAX)
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let node_gpus: Vec<Vec<u32>> = if has_nodes {
-        pods.iter()
-            .filter(|p| bound(p))
-            .map(|p| {
-                (0..u32::try_from(pod_requests(p, &cfg.gpu_resource).2).unwrap_or(0)).collect()
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let cpus = if node_cpus.is_empty() {
+    let rec = Record::read(obs.record, cfg)?;
+    let shapes = crate::node_shapes(&rec.spec).unwrap_or_default();
+    let pods = JobPods::new(obs, shapes.len().max(1));
+    let start_time = pods.rank0.and_then(started_at);
+    let v = verdict(obs, &rec, &pods, now);
+    let placed = Placement::of(v.state, &pods.pods, cfg);
+    let cpus = if placed.node_cpus.is_empty() {
         shapes.iter().map(|s| s.cpus).sum()
     } else {
-        node_cpus.iter().sum()
+        placed.node_cpus.iter().sum()
     };
-    let start_time = started;
-    let end_time = end_time.or_else(|| match (state, start_time, time_limit) {
-        (JobState::Running | JobState::Configuring, Some(s), Some(TimeLimit::Minutes(m))) => {
-            Some(s + i64::from(m) * 60)
-        }
-        _ => None,
-    });
-    let batch_host = has_nodes.then(|| nodes.first().cloned()).flatten();
+    let end_time = v
+        .end_time
+        .or_else(|| match (v.state, start_time, rec.time_limit) {
+            (JobState::Running | JobState::Configuring, Some(s), Some(TimeLimit::Minutes(m))) => {
+                Some(s + i64::from(m) * 60)
+            }
+            _ => None,
+        });
+    let batch_host = placed.nodes.first().cloned();
     let steps = match (start_time, &batch_host) {
-        (Some(start), Some(host)) => {
-            let step_state = match state {
-                JobState::Completing => final_state
-                    .as_ref()
-                    .map_or(JobState::Completed, |f| f.state),
-                JobState::Configuring => JobState::Running,
-                s => s,
-            };
-            let step_state = if step_state == JobState::Timeout {
-                JobState::Cancelled
-            } else {
-                step_state
-            };
-            vec![StepInfo {
-                id: "batch".into(),
-                name: "batch".into(),
-                state: step_state,
-                nodes: vec![host.clone()],
-                tasks: 1,
-                start_time: Some(start),
-                end_time: if step_state.is_finished() {
-                    end_time
-                } else {
-                    None
-                },
-                exit,
-            }]
-        }
+        (Some(start), Some(host)) => vec![batch_step(
+            &v,
+            rec.final_state.as_ref(),
+            host,
+            start,
+            end_time,
+        )],
         _ => Vec::new(),
     };
     Ok(JobInfo {
-        id,
-        array,
+        id: rec.id,
+        array: rec.array,
         het: None,
-        priority: spec.priority.unwrap_or(1),
-        spec,
-        state,
-        reason,
-        time_limit,
-        submit_time,
-        eligible_time: (!held).then_some(submit_time),
+        priority: rec.spec.priority.unwrap_or(1),
+        spec: rec.spec,
+        state: v.state,
+        reason: v.reason,
+        time_limit: rec.time_limit,
+        submit_time: rec.submit_time,
+        eligible_time: (!rec.held).then_some(rec.submit_time),
         start_time,
         end_time,
-        nodes,
-        node_cpus,
-        node_gpus,
+        nodes: placed.nodes,
+        node_cpus: placed.node_cpus,
+        node_gpus: placed.node_gpus,
         cpus,
-        exit,
+        exit: v.exit,
         restarts: 0,
         batch_host,
         steps,
     })
+}
+
+/// What the record ConfigMap says of the job, before its pods are looked at.
+struct Record {
+    id: u32,
+    spec: sk8_spec::JobSpec,
+    submit_time: i64,
+    time_limit: Option<TimeLimit>,
+    array: Option<ArrayInfo>,
+    /// A final state sk8 wrote, which wins over the pods.
+    final_state: Option<FinalState>,
+    held: bool,
+}
+
+impl Record {
+    /// Reads the labels, data and annotations; the spec's partition is
+    /// filled in (the record's label, else the default) since squeue shows it.
+    fn read(record: &ConfigMap, cfg: &KubeConfig) -> Result<Self, StatusError> {
+        let name = record.metadata.name.clone().unwrap_or_default();
+        let labels = record.metadata.labels.clone().unwrap_or_default();
+        let label = |k: &str| labels.get(k).cloned();
+        let bad = |k: &str, e: String| StatusError::Bad(name.clone(), k.to_string(), e);
+        let id: u32 = label(l::JOB_ID)
+            .ok_or_else(|| StatusError::Missing(name.clone(), l::JOB_ID.into()))?
+            .parse()
+            .map_err(|e: std::num::ParseIntError| bad(l::JOB_ID, e.to_string()))?;
+        let (mut spec, _script) = crate::spec_of(record)?;
+        let submit_time: i64 = record
+            .data
+            .as_ref()
+            .and_then(|d| d.get(l::DATA_SUBMIT_TIME))
+            .ok_or_else(|| StatusError::Missing(name.clone(), l::DATA_SUBMIT_TIME.into()))?
+            .parse()
+            .map_err(|e: std::num::ParseIntError| bad(l::DATA_SUBMIT_TIME, e.to_string()))?;
+        let partition = spec
+            .partition
+            .clone()
+            .or_else(|| label(l::PARTITION))
+            .unwrap_or_else(|| cfg.default_partition_name());
+        spec.partition = Some(partition.clone());
+        let time_limit = crate::time_limit_of(&spec, cfg, &partition).unwrap_or(spec.time_limit);
+        let array = match (label(l::ARRAY_JOB_ID), label(l::ARRAY_TASK_ID)) {
+            (Some(a), t) => Some(ArrayInfo {
+                job_id: a
+                    .parse()
+                    .map_err(|e: std::num::ParseIntError| bad(l::ARRAY_JOB_ID, e.to_string()))?,
+                task_id: t.and_then(|t| t.parse().ok()),
+                pending: None,
+            }),
+            _ => None,
+        };
+        let annotations = record.metadata.annotations.clone().unwrap_or_default();
+        let final_state: Option<FinalState> = annotations
+            .get(l::STATE)
+            .map(|s| serde_json::from_str(s).map_err(|e| bad(l::STATE, e.to_string())))
+            .transpose()?;
+        Ok(Self {
+            id,
+            spec,
+            submit_time,
+            time_limit,
+            array,
+            final_state,
+            held: annotations.contains_key(l::HOLD),
+        })
+    }
+}
+
+/// The job's pods in rank order, and the facts about them the state needs.
+struct JobPods<'a> {
+    pods: Vec<&'a Pod>,
+    /// How many pods the job has when all exist.
+    want: usize,
+    rank0: Option<&'a Pod>,
+    /// Some pod still runs or is being deleted.
+    lingering: bool,
+}
+
+impl<'a> JobPods<'a> {
+    fn new(obs: &Observed<'a>, want: usize) -> Self {
+        let mut pods = obs.pods.clone();
+        pods.sort_by_key(|p| rank(p));
+        let rank0 = pods.first().copied().filter(|p| rank(p) == 0);
+        let lingering = pods
+            .iter()
+            .any(|p| p.metadata.deletion_timestamp.is_some() || !pod_done(p));
+        Self {
+            pods,
+            want,
+            rank0,
+            lingering,
+        }
+    }
+
+    /// `CG` while pods linger, else `state`.
+    fn completing_or(&self, state: JobState) -> JobState {
+        if self.lingering {
+            JobState::Completing
+        } else {
+            state
+        }
+    }
+}
+
+/// When rank 0 started: its container's start, else the pod's once it ran.
+fn started_at(p: &Pod) -> Option<i64> {
+    job_status(p)
+        .and_then(|c| c.state.as_ref())
+        .and_then(|s| {
+            s.running
+                .as_ref()
+                .and_then(|r| secs(r.started_at.as_ref()))
+                .or_else(|| {
+                    s.terminated
+                        .as_ref()
+                        .and_then(|t| secs(t.started_at.as_ref()))
+                })
+        })
+        .or_else(|| {
+            secs(p.status.as_ref().and_then(|s| s.start_time.as_ref()))
+                .filter(|_| running(p) || pod_done(p))
+        })
+}
+
+/// The job's state and what goes with it.
+struct Verdict {
+    state: JobState,
+    reason: String,
+    exit: ExitStatus,
+    end_time: Option<i64>,
+}
+
+impl Verdict {
+    /// A state with no exit status or end time (yet).
+    fn new(state: JobState, reason: impl Into<String>) -> Self {
+        Self {
+            state,
+            reason: reason.into(),
+            exit: ExitStatus::default(),
+            end_time: None,
+        }
+    }
+}
+
+/// The module's mapping (see the top of this file), first match wins: sk8's
+/// own final state, a hold, a failed node, rank 0's end, an end before rank
+/// 0 started, rank 0 running, all pods bound, else pending.
+fn verdict(obs: &Observed<'_>, rec: &Record, pods: &JobPods<'_>, now: i64) -> Verdict {
+    let rank0 = pods.rank0;
+    if let Some(f) = &rec.final_state {
+        final_verdict(f, pods)
+    } else if rec.held && !pods.pods.iter().any(|p| running(p) || pod_done(p)) {
+        Verdict::new(JobState::Pending, "JobHeldUser")
+    } else if let Some(failed) = pods.pods.iter().find(|p| node_failed(p)) {
+        node_failure(failed, pods, now)
+    } else if let Some(t) = rank0
+        .and_then(terminated)
+        .filter(|_| rank0.is_some_and(pod_done))
+    {
+        let p0 = rank0.expect("rank 0 exists when it terminated");
+        rank0_ended(p0, t, pods, now)
+    } else if let Some(p0) =
+        rank0.filter(|p| pod_reason(p) == "DeadlineExceeded" || phase(p) == "Failed")
+    {
+        // Ended before its container started (deadline while pending, admission failure).
+        let state = if pod_reason(p0) == "DeadlineExceeded" {
+            JobState::Timeout
+        } else {
+            JobState::Failed
+        };
+        Verdict {
+            end_time: Some(now),
+            ..Verdict::new(pods.completing_or(state), "None")
+        }
+    } else if rank0.is_some_and(running) {
+        Verdict::new(JobState::Running, "None")
+    } else if pods.pods.len() >= pods.want
+        && pods.pods.iter().all(|p| bound(p) && !kueue_gated(p))
+        && !gang_pending(obs)
+    {
+        configuring(&pods.pods)
+    } else {
+        Verdict::new(JobState::Pending, pending_reason(obs))
+    }
+}
+
+/// The state sk8 wrote, shown `CG` while pods remain.
+fn final_verdict(f: &FinalState, pods: &JobPods<'_>) -> Verdict {
+    let reason = if f.reason.is_empty() {
+        "None".to_string()
+    } else {
+        f.reason.clone()
+    };
+    let state = if pods.lingering && !pods.pods.is_empty() {
+        JobState::Completing
+    } else {
+        f.state
+    };
+    Verdict {
+        state,
+        reason,
+        exit: ExitStatus {
+            code: f.exit.0,
+            signal: f.exit.1,
+        },
+        end_time: Some(f.end),
+    }
+}
+
+/// A pod lost its node: `NF`, or `CG` while other pods still run or go.
+fn node_failure(failed: &Pod, pods: &JobPods<'_>, now: i64) -> Verdict {
+    let end = terminated(failed)
+        .and_then(|t| secs(t.finished_at.as_ref()))
+        .unwrap_or(now);
+    let state = if pods.lingering
+        && pods
+            .pods
+            .iter()
+            .any(|p| !node_failed(p) && !pod_done(p) || p.metadata.deletion_timestamp.is_some())
+    {
+        JobState::Completing
+    } else {
+        JobState::NodeFail
+    };
+    Verdict {
+        end_time: Some(end),
+        ..Verdict::new(state, "NodeDown")
+    }
+}
+
+/// Rank 0's container ended: its exit decides, a deadline or the OOM
+/// killer overriding it.
+fn rank0_ended(p0: &Pod, t: &ContainerStateTerminated, pods: &JobPods<'_>, now: i64) -> Verdict {
+    let mut exit = exit_of(t);
+    let state = if pod_reason(p0) == "DeadlineExceeded" {
+        exit = ExitStatus::default();
+        JobState::Timeout
+    } else if t.reason.as_deref() == Some("OOMKilled") {
+        exit = ExitStatus {
+            code: 0,
+            signal: 125,
+        };
+        JobState::OutOfMemory
+    } else if exit == ExitStatus::default() {
+        JobState::Completed
+    } else {
+        JobState::Failed
+    };
+    let reason = match state {
+        JobState::Failed => "NonZeroExitCode",
+        JobState::Timeout => "TimeLimit",
+        JobState::OutOfMemory => "OutOfMemory",
+        _ => "None",
+    };
+    Verdict {
+        exit,
+        end_time: secs(t.finished_at.as_ref()).or(Some(now)),
+        ..Verdict::new(pods.completing_or(state), reason)
+    }
+}
+
+/// Bound, containers starting: report a waiting reason (a bad image) when
+/// there is one.
+fn configuring(pods: &[&Pod]) -> Verdict {
+    let waiting = pods.iter().find_map(|p| {
+        job_status(p)
+            .and_then(|c| c.state.as_ref())
+            .and_then(|s| s.waiting.as_ref())
+            .and_then(|w| w.reason.clone())
+            .filter(|r| r != "ContainerCreating" && r != "PodInitializing")
+    });
+    Verdict::new(
+        JobState::Configuring,
+        waiting.unwrap_or_else(|| "None".into()),
+    )
+}
+
+/// Where the job runs, once it is past pending: the pods' nodes and each
+/// bound pod's CPUs and GPUs.
+struct Placement {
+    nodes: Vec<String>,
+    node_cpus: Vec<u32>,
+    node_gpus: Vec<Vec<u32>>,
+}
+
+impl Placement {
+    fn of(state: JobState, pods: &[&Pod], cfg: &KubeConfig) -> Self {
+        if matches!(state, JobState::Pending) {
+            return Self {
+                nodes: Vec::new(),
+                node_cpus: Vec::new(),
+                node_gpus: Vec::new(),
+            };
+        }
+        let requests = |p: &Pod| pod_requests(p, &cfg.gpu_resource);
+        Self {
+            nodes: pods
+                .iter()
+                .filter_map(|p| p.spec.as_ref().and_then(|s| s.node_name.clone()))
+                .collect(),
+            node_cpus: pods
+                .iter()
+                .filter(|p| bound(p))
+                .map(|p| u32::try_from(requests(p).0.div_ceil(1000)).unwrap_or(u32::MAX))
+                .collect(),
+            node_gpus: pods
+                .iter()
+                .filter(|p| bound(p))
+                .map(|p| (0..u32::try_from(requests(p).2).unwrap_or(0)).collect())
+                .collect(),
+        }
+    }
+}
+
+/// The batch step of a job that started: the job's state as a step sees it
+/// (running while configuring, the final state while completing, cancelled
+/// on a timeout).
+fn batch_step(
+    v: &Verdict,
+    final_state: Option<&FinalState>,
+    host: &str,
+    start: i64,
+    end_time: Option<i64>,
+) -> StepInfo {
+    let step_state = match v.state {
+        JobState::Completing => final_state.map_or(JobState::Completed, |f| f.state),
+        JobState::Configuring => JobState::Running,
+        s => s,
+    };
+    let step_state = if step_state == JobState::Timeout {
+        JobState::Cancelled
+    } else {
+        step_state
+    };
+    StepInfo {
+        id: "batch".into(),
+        name: "batch".into(),
+        state: step_state,
+        nodes: vec![host.to_string()],
+        tasks: 1,
+        start_time: Some(start),
+        end_time: if step_state.is_finished() {
+            end_time
+        } else {
+            None
+        },
+        exit: v.exit,
+    }
 }
 
 /// The node labels' features: `sk8.dev/feature.<name>` labels.

@@ -367,6 +367,43 @@ fn state_table() {
     }
 }
 
+/// Everything `job_info` reports for each case of the state table (but the
+/// spec, of which it only fills in the partition), so that a change to any
+/// field, not only the state, shows as a snapshot diff.
+#[test]
+fn state_table_snapshot() {
+    let cfg = KubeConfig::default();
+    let (spec, script) = sbatch(&["-N2", "-c", "4", "-t", "60"], "#!/bin/sh\ntrue\n");
+    let mut out = String::new();
+    for c in &cases() {
+        let mut objs = render_with(&spec, &script, Provider::Kueue, &cfg, None).unwrap();
+        let ann = objs.record.metadata.annotations.get_or_insert_default();
+        if c.hold {
+            ann.insert(labels::HOLD.into(), "user".into());
+        }
+        if let Some(f) = &c.final_state {
+            ann.insert(labels::STATE.into(), serde_json::to_string(f).unwrap());
+        }
+        let pods: Vec<Pod> = c.pods.iter().map(|p| build_pod(&objs.pods[0], p)).collect();
+        let obs = Observed {
+            record: &objs.record,
+            pods: pods.iter().collect(),
+            pod_group: c.pod_group.as_ref(),
+            workload: c.workload.as_ref(),
+        };
+        let info = job_info(&obs, &cfg, NOW).unwrap();
+        let mut v = serde_json::to_value(&info).unwrap();
+        let partition = v["spec"]["partition"].take();
+        v["spec"] = json!({ "partition": partition });
+        out.push_str(&format!(
+            "{}\n{}\n",
+            c.name,
+            serde_json::to_string(&v).unwrap()
+        ));
+    }
+    insta::assert_snapshot!(out);
+}
+
 #[test]
 fn running_job_fields() {
     let cfg = KubeConfig::default();

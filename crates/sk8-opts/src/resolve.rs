@@ -31,47 +31,246 @@ pub(crate) struct Defaults<'a> {
 
 /// Resolves `o` into a job spec, returning it with the notes Slurm prints
 /// while doing so.
+///
+/// The checks and parses run in Slurm's order, so that of several problems
+/// the one Slurm reports first is the one reported.
 pub(crate) fn to_spec(o: &Opts, d: &Defaults<'_>) -> Result<(JobSpec, Vec<Line>), ParseError> {
     let mut notes = Vec::new();
     let memory = memory(o)?;
     ntasks_per_gpu(o)?;
-    if o.is_set(O::CoreSpec) || o.is_set(O::ThreadSpec) {
-        if o.set_by_cli(O::CoreSpec) && o.set_by_cli(O::ThreadSpec) {
-            return Err(ParseError::fatal(
-                "-S/--core-spec and --thred-spec options are mutually exclusive",
-            ));
-        }
-        // The reference configuration (like Slurm's default) has
-        // AllowSpecResourcesUsage=No: Slurm says so and goes on.
-        let which = if o.is_set(O::ThreadSpec) {
-            "--thread-spec"
-        } else {
-            "-S"
-        };
-        notes.push(Line::error(format!(
-            "Ignoring {which} since it's not allowed by configuration (AllowSpecResourcesUsage = No)"
-        )));
-    }
-
+    notes.extend(core_spec_note(o)?);
     let work_dir = o.value(O::Chdir).unwrap_or(&d.ctx.cwd).to_string();
-    let full = |p: &str| {
-        if p.starts_with('/') {
-            p.to_string()
-        } else {
-            format!("{}/{}", work_dir.trim_end_matches('/'), p)
-        }
+    let topology = topology(o);
+    let counts = counts(o, d, &work_dir, &topology, &mut notes)?;
+    ntasks_per_gpu_has_gpus(o, counts.ntasks)?;
+    let array = opt_parse::<ArraySpec>(o, O::Array, "job array specification")?;
+    let export = export(o)?;
+    let resources = Resources::parse(o)?;
+    let schedule = Schedule::parse(o)?;
+    let streams = Streams::parse(o, &work_dir, array.is_some())?;
+    let parts = Parts {
+        work_dir,
+        memory,
+        topology,
+        counts,
+        array,
+        export,
+        resources,
+        schedule,
+        streams,
     };
+    Ok((assemble(o, d, parts), notes))
+}
 
-    // Node counts and the tasks Slurm derives from them.
-    let mut nodes: Option<(u32, u32)> = match o.value(O::Nodes) {
+/// What [`to_spec`] derived and parsed, for [`assemble`].
+struct Parts {
+    work_dir: String,
+    memory: Option<Memory>,
+    topology: Topology,
+    counts: Counts,
+    array: Option<ArraySpec>,
+    export: ExportSpec,
+    resources: Resources,
+    schedule: Schedule,
+    streams: Streams,
+}
+
+/// The spec from the options and what [`to_spec`] derived; what is left to
+/// do here cannot fail.
+fn assemble(o: &Opts, d: &Defaults<'_>, p: Parts) -> JobSpec {
+    let Parts {
+        work_dir,
+        memory,
+        topology,
+        counts,
+        array,
+        export,
+        resources: r,
+        schedule: sched,
+        streams,
+    } = p;
+    JobSpec {
+        name: job_name(o, d),
+        partition: string(o, O::Partition).or_else(|| d.ctx.default_partition.clone()),
+        account: string(o, O::Account),
+        qos: string(o, O::Qos),
+        comment: string(o, O::Comment),
+        reservation: string(o, O::Reservation),
+        licenses: string(o, O::Licenses),
+        wckey: string(o, O::Wckey),
+        user: d.ctx.user.clone(),
+        uid: d.ctx.uid,
+        gid: d.ctx.gid,
+        submit_dir: d.ctx.cwd.clone(),
+        submit_host: d.ctx.host.clone(),
+        work_dir,
+        command: command(d),
+        nodes: counts.node_range(),
+        ntasks: counts.ntasks,
+        cpus_per_task: num(o, O::CpusPerTask),
+        ntasks_per_node: counts.ntasks_per_node,
+        ntasks_per_socket: num(o, O::NtasksPerSocket),
+        ntasks_per_core: num(o, O::NtasksPerCore),
+        ntasks_per_gpu: num(o, O::NtasksPerGpu).or_else(|| num(o, O::NtasksPerTres)),
+        mincpus: num(o, O::Mincpus),
+        topology,
+        core_spec: num(o, O::CoreSpec),
+        thread_spec: num(o, O::ThreadSpec),
+        memory,
+        tmp: r.tmp,
+        gres: r.gres,
+        gpus: r.gpus,
+        gpus_per_node: r.gpus_per_node,
+        gpus_per_task: r.gpus_per_task,
+        gpus_per_socket: r.gpus_per_socket,
+        cpus_per_gpu: num(o, O::CpusPerGpu),
+        constraint: r.constraint,
+        cluster_constraint: string(o, O::CConstraint),
+        nodelist: counts.nodelist,
+        exclude: string(o, O::Exclude),
+        sharing: sharing(o),
+        contiguous: o.is_set(O::Contiguous),
+        distribution: r.distribution,
+        overcommit: o.is_set(O::Overcommit),
+        spread_job: o.is_set(O::SpreadJob),
+        use_min_nodes: o.is_set(O::UseMinNodes),
+        time_limit: sched.time_limit,
+        time_min: sched.time_min,
+        begin: sched.begin,
+        deadline: sched.deadline,
+        priority: priority(o),
+        nice: o.value(O::Nice).and_then(|v| v.parse().ok()),
+        hold: o.is_set(O::Hold),
+        dependency: sched.dependency,
+        array,
+        requeue: o.value(O::Requeue).map(|v| v == "1"),
+        no_kill: o.is_set(O::NoKill),
+        signal: sched.signal,
+        mail_type: sched.mail_type,
+        mail_user: string(o, O::MailUser),
+        stdout: streams.stdout,
+        stderr: streams.stderr,
+        stdin: streams.stdin,
+        open_mode: streams.open_mode,
+        environment: export.apply(&d.ctx.env),
+        export,
+        export_file: string(o, O::ExportFile),
+        get_user_env: o
+            .get(O::GetUserEnv)
+            .map(|s| s.value.clone().unwrap_or_default()),
+        container: container(o),
+        recorded: recorded(o),
+    }
+}
+
+/// `-S` and `--thread-spec` exclude one another; either one is then refused
+/// by the reference configuration (like Slurm's default,
+/// AllowSpecResourcesUsage=No), which Slurm says and goes on.
+fn core_spec_note(o: &Opts) -> Result<Option<Line>, ParseError> {
+    if !o.is_set(O::CoreSpec) && !o.is_set(O::ThreadSpec) {
+        return Ok(None);
+    }
+    if o.set_by_cli(O::CoreSpec) && o.set_by_cli(O::ThreadSpec) {
+        return Err(ParseError::fatal(
+            "-S/--core-spec and --thred-spec options are mutually exclusive",
+        ));
+    }
+    let which = if o.is_set(O::ThreadSpec) {
+        "--thread-spec"
+    } else {
+        "-S"
+    };
+    Ok(Some(Line::error(format!(
+        "Ignoring {which} since it's not allowed by configuration (AllowSpecResourcesUsage = No)"
+    ))))
+}
+
+/// `p` relative to the working directory, as Slurm makes the file names it
+/// sends to the controller.
+fn absolute(work_dir: &str, p: &str) -> String {
+    if p.starts_with('/') {
+        p.to_string()
+    } else {
+        format!("{}/{}", work_dir.trim_end_matches('/'), p)
+    }
+}
+
+/// `--sockets-per-node`, `--cores-per-socket` and `--threads-per-core`.
+fn topology(o: &Opts) -> Topology {
+    Topology {
+        sockets_per_node: num(o, O::SocketsPerNode),
+        cores_per_socket: num(o, O::CoresPerSocket),
+        threads_per_core: num(o, O::ThreadsPerCore),
+    }
+}
+
+/// (min, max) nodes, max 0 when open.
+type NodeBounds = (u32, u32);
+
+/// Node and task counts once each has been derived from the other.
+struct Counts {
+    nodes: Option<NodeBounds>,
+    nodelist: Option<String>,
+    ntasks: Option<u32>,
+    ntasks_per_node: Option<u32>,
+}
+
+impl Counts {
+    /// The node range as the spec holds it (no maximum when open).
+    fn node_range(&self) -> Option<NodeRange> {
+        match self.nodes {
+            Some((min, 0)) => NodeRange::new(min, None),
+            Some((min, max)) => NodeRange::new(min, Some(max)),
+            None => None,
+        }
+    }
+}
+
+/// Node counts and the tasks Slurm derives from them (and, with fewer tasks
+/// than nodes, the nodes it derives from the tasks).
+fn counts(
+    o: &Opts,
+    d: &Defaults<'_>,
+    work_dir: &str,
+    topology: &Topology,
+    notes: &mut Vec<Line>,
+) -> Result<Counts, ParseError> {
+    let (mut nodes, mut nodelist) = node_request(o, d, work_dir)?;
+    let ntasks_per_node = num(o, O::NtasksPerNode);
+    let mut ntasks = requested_tasks(o, nodes, ntasks_per_node);
+    match (nodes, ntasks) {
+        (Some((min, max)), None) if (max == 0 || min == max) || o.is_set(O::ExtraNodeInfo) => {
+            ntasks = tasks_from_topology(min, topology);
+        }
+        (Some(range), Some(n)) => {
+            nodes = Some(fit_nodes_to_tasks(range, n, &mut nodelist, notes));
+        }
+        _ => {}
+    }
+    Ok(Counts {
+        nodes,
+        nodelist,
+        ntasks,
+        ntasks_per_node,
+    })
+}
+
+/// `--nodes` and the node list (`--nodefile` or `--nodelist`): a list asks
+/// for at least as many nodes as it names.
+fn node_request(
+    o: &Opts,
+    d: &Defaults<'_>,
+    work_dir: &str,
+) -> Result<(Option<NodeBounds>, Option<String>), ParseError> {
+    let mut nodes: Option<NodeBounds> = match o.value(O::Nodes) {
         Some(v) => {
             let r = parse::<NodeRange>(v, "--nodes")?;
             Some((r.min(), r.max().unwrap_or(0)))
         }
         None => None,
     };
-    let mut nodelist = match o.value(O::Nodefile) {
-        Some(file) => Some(read_nodefile(d.host, &full(file))?),
+    let nodelist = match o.value(O::Nodefile) {
+        Some(file) => Some(read_nodefile(d.host, &absolute(work_dir, file))?),
         None => o.value(O::Nodelist).map(str::to_string),
     };
     if let Some(list) = &nodelist {
@@ -87,64 +286,73 @@ pub(crate) fn to_spec(o: &Opts, d: &Defaults<'_>) -> Result<(JobSpec, Vec<Line>)
             None => (count, 0),
         });
     }
-    let mut ntasks = o.value(O::Ntasks).map(|v| v.parse::<u32>().unwrap_or(1));
-    let ntasks_per_node = num(o, O::NtasksPerNode);
+    Ok((nodes, nodelist))
+}
+
+/// `--ntasks`, else `--ntasks-per-node` times a fixed node count.
+fn requested_tasks(
+    o: &Opts,
+    nodes: Option<NodeBounds>,
+    ntasks_per_node: Option<u32>,
+) -> Option<u32> {
+    let ntasks = o.value(O::Ntasks).map(|v| v.parse::<u32>().unwrap_or(1));
     if let (Some(per), None) = (ntasks_per_node, ntasks) {
         let (min, max) = nodes.unwrap_or((1, 0));
         if max == 0 || min == max {
-            ntasks = Some(min.max(1) * per);
+            return Some(min.max(1) * per);
         }
     }
-    let topology = Topology {
-        sockets_per_node: num(o, O::SocketsPerNode),
-        cores_per_socket: num(o, O::CoresPerSocket),
-        threads_per_core: num(o, O::ThreadsPerCore),
-    };
-    let extra_set = o.is_set(O::ExtraNodeInfo);
-    match (nodes, ntasks) {
-        (Some((min, max)), None) if (max == 0 || min == max) || extra_set => {
-            let mut n = min.max(1);
-            let mut set = false;
-            for f in [
-                topology.sockets_per_node,
-                topology.cores_per_socket,
-                topology.threads_per_core,
-            ]
-            .into_iter()
-            .flatten()
-            {
-                n *= f;
-                set = true;
-            }
-            if set {
-                ntasks = Some(n);
-            }
-        }
-        (Some((min, max)), Some(n)) => {
-            let mut max = max;
-            if n < max {
-                max = n;
-            }
-            let mut min = min;
-            if n < min {
-                notes.push(Line::info(format!(
-                    "Warning: can't run {n} processes on {min} nodes, setting nnodes to {n}"
-                )));
-                min = n;
-                max = n;
-                if let Some(list) = &nodelist {
-                    let mut hosts = sk8_hostlist::expand(list).unwrap_or_default();
-                    hosts.truncate(n as usize);
-                    nodelist = Some(sk8_hostlist::compress(&hosts));
-                }
-            }
-            nodes = Some((min, max));
-        }
-        _ => {}
-    }
+    ntasks
+}
 
-    // gres_job_state_validate: --ntasks-per-gpu needs GPUs to divide or
-    // tasks to derive them from.
+/// Without `--ntasks`, one task per thread of the nodes' given topology;
+/// `None` when no topology option is given.
+fn tasks_from_topology(min_nodes: u32, topology: &Topology) -> Option<u32> {
+    let factors = [
+        topology.sockets_per_node,
+        topology.cores_per_socket,
+        topology.threads_per_core,
+    ];
+    let mut n = min_nodes.max(1);
+    let mut set = false;
+    for f in factors.into_iter().flatten() {
+        n *= f;
+        set = true;
+    }
+    set.then_some(n)
+}
+
+/// No more nodes than tasks: fewer tasks than the minimum of nodes lower
+/// both bounds (and cut the node list), as Slurm warns.
+fn fit_nodes_to_tasks(
+    (min, max): NodeBounds,
+    n: u32,
+    nodelist: &mut Option<String>,
+    notes: &mut Vec<Line>,
+) -> NodeBounds {
+    let mut max = max;
+    if n < max {
+        max = n;
+    }
+    let mut min = min;
+    if n < min {
+        notes.push(Line::info(format!(
+            "Warning: can't run {n} processes on {min} nodes, setting nnodes to {n}"
+        )));
+        min = n;
+        max = n;
+        if let Some(list) = nodelist {
+            let mut hosts = sk8_hostlist::expand(list).unwrap_or_default();
+            hosts.truncate(n as usize);
+            *nodelist = Some(sk8_hostlist::compress(&hosts));
+        }
+    }
+    (min, max)
+}
+
+/// gres_job_state_validate: --ntasks-per-gpu needs GPUs to divide or
+/// tasks to derive them from.
+fn ntasks_per_gpu_has_gpus(o: &Opts, ntasks: Option<u32>) -> Result<(), ParseError> {
     let gpu_request = [O::Gpus, O::GpusPerNode, O::GpusPerTask, O::GpusPerSocket]
         .iter()
         .any(|id| o.value(*id).is_some_and(|v| !v.is_empty()))
@@ -166,47 +374,176 @@ pub(crate) fn to_spec(o: &Opts, d: &Defaults<'_>) -> Result<(JobSpec, Vec<Line>)
             code: EXIT_ERROR,
         });
     }
+    Ok(())
+}
 
-    let array = opt_parse::<ArraySpec>(o, O::Array, "job array specification")?;
-    let name = match o.value(O::JobName) {
+/// `--job-name`, else `wrap` for `--wrap`, else the script's file name
+/// (`sbatch` for standard input).
+fn job_name(o: &Opts, d: &Defaults<'_>) -> String {
+    match o.value(O::JobName) {
         Some(n) => n.to_string(),
         None if d.wrap.is_some() => "wrap".to_string(),
         None => match d.script_path {
             Some(p) => p.rsplit('/').next().unwrap_or(p).to_string(),
             None => "sbatch".to_string(),
         },
-    };
-    let default_out = if array.is_some() {
-        "slurm-%A_%a.out"
-    } else {
-        "slurm-%j.out"
-    };
-    let stdout = full(o.value(O::Output).unwrap_or(default_out));
-    let stderr = o.value(O::Error).map(full);
-    let stdin = full(o.value(O::Input).unwrap_or("/dev/null"));
+    }
+}
 
-    let export = match o.value(O::Export) {
-        Some(v) => parse::<ExportSpec>(v, "--export")?,
-        None => ExportSpec::from_str("ALL").expect("ALL is a valid export"),
-    };
-    let environment: BTreeMap<String, String> = export.apply(&d.ctx.env);
+/// `--export`, `ALL` when not given.
+fn export(o: &Opts) -> Result<ExportSpec, ParseError> {
+    match o.value(O::Export) {
+        Some(v) => parse::<ExportSpec>(v, "--export"),
+        None => Ok(ExportSpec::from_str("ALL").expect("ALL is a valid export")),
+    }
+}
 
-    let sharing = match (o.value(O::Exclusive), o.is_set(O::Oversubscribe)) {
+/// The values the spec holds typed that are parsed late, grouped by
+/// concept in the order Slurm checks them.
+struct Resources {
+    tmp: Option<MemSize>,
+    gres: Option<GresList>,
+    gpus: Option<GpuSpec>,
+    gpus_per_node: Option<GpuSpec>,
+    gpus_per_task: Option<GpuSpec>,
+    gpus_per_socket: Option<GpuSpec>,
+    constraint: Option<Constraint>,
+    distribution: Option<Distribution>,
+}
+
+impl Resources {
+    /// `--tmp`, the GRES and GPU requests, `--constraint` and
+    /// `--distribution`.
+    fn parse(o: &Opts) -> Result<Self, ParseError> {
+        const GRES: &str = "generic resource (gres) specification";
+        Ok(Self {
+            tmp: opt_parse::<MemSize>(o, O::Tmp, "--tmp specification")?,
+            gres: match o.value(O::Gres) {
+                Some(v) if !v.eq_ignore_ascii_case("none") => {
+                    Some(parse_local::<GresList>(v, GRES)?)
+                }
+                _ => None,
+            },
+            gpus: opt_parse_local::<GpuSpec>(o, O::Gpus, GRES)?,
+            gpus_per_node: opt_parse_local::<GpuSpec>(o, O::GpusPerNode, GRES)?,
+            gpus_per_task: opt_parse_local::<GpuSpec>(o, O::GpusPerTask, GRES)?,
+            gpus_per_socket: opt_parse_local::<GpuSpec>(o, O::GpusPerSocket, GRES)?,
+            constraint: opt_parse::<Constraint>(o, O::Constraint, "feature specification")?,
+            distribution: opt_parse::<Distribution>(o, O::Distribution, "--distribution")?,
+        })
+    }
+}
+
+/// When the job may run and what it is told: times, dependency, signal, mail.
+struct Schedule {
+    time_limit: Option<TimeLimit>,
+    time_min: Option<TimeLimit>,
+    begin: Option<BeginSpec>,
+    deadline: Option<BeginSpec>,
+    dependency: Option<Dependency>,
+    signal: Option<SignalSpec>,
+    mail_type: Option<MailType>,
+}
+
+impl Schedule {
+    /// `--time`, `--time-min`, `--begin`, `--deadline`, `--dependency`,
+    /// `--signal` and `--mail-type`, in that order.
+    fn parse(o: &Opts) -> Result<Self, ParseError> {
+        Ok(Self {
+            time_limit: opt_parse::<TimeLimit>(o, O::TimeLimit, "--time specification")?,
+            time_min: opt_parse::<TimeLimit>(o, O::TimeMin, "--time-min specification")?,
+            begin: opt_parse::<BeginSpec>(o, O::Begin, "--begin specification")?,
+            deadline: opt_parse::<BeginSpec>(o, O::Deadline, "--deadline specification")?,
+            dependency: match o.value(O::Dependency) {
+                Some(v) if !v.is_empty() => Some(parse::<Dependency>(v, "dependency")?),
+                _ => None,
+            },
+            signal: opt_parse::<SignalSpec>(o, O::Signal, "--signal specification")?,
+            mail_type: opt_parse::<MailType>(o, O::MailType, "--mail-type specification")?,
+        })
+    }
+}
+
+/// The job's standard streams and how its output files are opened.
+struct Streams {
+    stdout: FilePattern,
+    stderr: Option<FilePattern>,
+    stdin: Option<FilePattern>,
+    open_mode: Option<OpenMode>,
+}
+
+impl Streams {
+    /// Slurm's defaults: output to `slurm-%j.out` (`slurm-%A_%a.out` for an
+    /// array), errors with the output, input from `/dev/null`; relative
+    /// names are in the working directory.
+    fn parse(o: &Opts, work_dir: &str, array: bool) -> Result<Self, ParseError> {
+        let default_out = if array {
+            "slurm-%A_%a.out"
+        } else {
+            "slurm-%j.out"
+        };
+        let stdout = absolute(work_dir, o.value(O::Output).unwrap_or(default_out));
+        let stderr = o.value(O::Error).map(|e| absolute(work_dir, e));
+        let stdin = absolute(work_dir, o.value(O::Input).unwrap_or("/dev/null"));
+        Ok(Self {
+            stdout: parse::<FilePattern>(&stdout, "--output")?,
+            stderr: stderr
+                .map(|e| parse::<FilePattern>(&e, "--error"))
+                .transpose()?,
+            stdin: Some(parse::<FilePattern>(&stdin, "--input")?),
+            open_mode: opt_parse::<OpenMode>(o, O::OpenMode, "--open-mode specification")?,
+        })
+    }
+}
+
+/// `--exclusive` and `--oversubscribe` set one field: the last given wins
+/// (the setters forget the other).
+fn sharing(o: &Opts) -> Sharing {
+    match (o.value(O::Exclusive), o.is_set(O::Oversubscribe)) {
         (_, true) | (Some("oversubscribe"), _) => Sharing::OverSubscribe,
         (Some("user"), _) => Sharing::User,
         (Some("mcs"), _) => Sharing::Mcs,
         (Some(_), _) => Sharing::Exclusive,
         (None, false) => Sharing::Default,
-    };
+    }
+}
 
-    let command = match d.wrap {
+/// What the job runs: `--wrap`'s command or the script with its arguments.
+fn command(d: &Defaults<'_>) -> Command {
+    match d.wrap {
         Some(w) => Command::Wrap(w.to_string()),
         None => Command::Script {
             path: d.script_path.map(str::to_string),
             args: d.script_args.to_vec(),
         },
-    };
+    }
+}
 
+/// `--priority`: a number, or `TOP` (Slurm's highest settable priority).
+fn priority(o: &Opts) -> Option<u32> {
+    o.value(O::Priority).and_then(|v| {
+        v.parse::<u32>()
+            .ok()
+            .or((v.eq_ignore_ascii_case("TOP")).then_some(u32::MAX - 2))
+    })
+}
+
+/// The pyxis options; the home directory is mounted unless
+/// `--no-container-mount-home` is given alone.
+fn container(o: &Opts) -> Container {
+    Container {
+        image: string(o, O::ContainerImage),
+        mounts: list(o, O::ContainerMounts),
+        workdir: string(o, O::ContainerWorkdir),
+        name: string(o, O::ContainerName),
+        env: list(o, O::ContainerEnv),
+        mount_home: !o.is_set(O::NoContainerMountHome) || o.is_set(O::ContainerMountHome),
+    }
+}
+
+/// Options sk8 accepts and keeps, by long name, without acting on them
+/// (`scontrol show job` and the controller's checks still see them).
+fn recorded(o: &Opts) -> BTreeMap<String, String> {
     let mut recorded = BTreeMap::new();
     for id in [
         O::AcctgFreq,
@@ -243,121 +580,7 @@ pub(crate) fn to_spec(o: &Opts, d: &Defaults<'_>) -> Result<(JobSpec, Vec<Line>)
             recorded.insert(long.to_string(), s.value.clone().unwrap_or_default());
         }
     }
-
-    let spec = JobSpec {
-        name,
-        partition: o
-            .value(O::Partition)
-            .map(str::to_string)
-            .or_else(|| d.ctx.default_partition.clone()),
-        account: string(o, O::Account),
-        qos: string(o, O::Qos),
-        comment: string(o, O::Comment),
-        reservation: string(o, O::Reservation),
-        licenses: string(o, O::Licenses),
-        wckey: string(o, O::Wckey),
-        user: d.ctx.user.clone(),
-        uid: d.ctx.uid,
-        gid: d.ctx.gid,
-        submit_dir: d.ctx.cwd.clone(),
-        submit_host: d.ctx.host.clone(),
-        work_dir,
-        command,
-        nodes: match nodes {
-            Some((min, 0)) => NodeRange::new(min, None),
-            Some((min, max)) => NodeRange::new(min, Some(max)),
-            None => None,
-        },
-        ntasks,
-        cpus_per_task: num(o, O::CpusPerTask),
-        ntasks_per_node,
-        ntasks_per_socket: num(o, O::NtasksPerSocket),
-        ntasks_per_core: num(o, O::NtasksPerCore),
-        ntasks_per_gpu: num(o, O::NtasksPerGpu).or_else(|| num(o, O::NtasksPerTres)),
-        mincpus: num(o, O::Mincpus),
-        topology,
-        core_spec: num(o, O::CoreSpec),
-        thread_spec: num(o, O::ThreadSpec),
-        memory,
-        tmp: opt_parse::<MemSize>(o, O::Tmp, "--tmp specification")?,
-        gres: match o.value(O::Gres) {
-            Some(v) if !v.eq_ignore_ascii_case("none") => Some(parse_local::<GresList>(
-                v,
-                "generic resource (gres) specification",
-            )?),
-            _ => None,
-        },
-        gpus: opt_parse_local::<GpuSpec>(o, O::Gpus, "generic resource (gres) specification")?,
-        gpus_per_node: opt_parse_local::<GpuSpec>(
-            o,
-            O::GpusPerNode,
-            "generic resource (gres) specification",
-        )?,
-        gpus_per_task: opt_parse_local::<GpuSpec>(
-            o,
-            O::GpusPerTask,
-            "generic resource (gres) specification",
-        )?,
-        gpus_per_socket: opt_parse_local::<GpuSpec>(
-            o,
-            O::GpusPerSocket,
-            "generic resource (gres) specification",
-        )?,
-        cpus_per_gpu: num(o, O::CpusPerGpu),
-        constraint: opt_parse::<Constraint>(o, O::Constraint, "feature specification")?,
-        cluster_constraint: string(o, O::CConstraint),
-        nodelist,
-        exclude: string(o, O::Exclude),
-        sharing,
-        contiguous: o.is_set(O::Contiguous),
-        distribution: opt_parse::<Distribution>(o, O::Distribution, "--distribution")?,
-        overcommit: o.is_set(O::Overcommit),
-        spread_job: o.is_set(O::SpreadJob),
-        use_min_nodes: o.is_set(O::UseMinNodes),
-        time_limit: opt_parse::<TimeLimit>(o, O::TimeLimit, "--time specification")?,
-        time_min: opt_parse::<TimeLimit>(o, O::TimeMin, "--time-min specification")?,
-        begin: opt_parse::<BeginSpec>(o, O::Begin, "--begin specification")?,
-        deadline: opt_parse::<BeginSpec>(o, O::Deadline, "--deadline specification")?,
-        priority: o.value(O::Priority).and_then(|v| {
-            v.parse::<u32>()
-                .ok()
-                .or((v.eq_ignore_ascii_case("TOP")).then_some(u32::MAX - 2))
-        }),
-        nice: o.value(O::Nice).and_then(|v| v.parse().ok()),
-        hold: o.is_set(O::Hold),
-        dependency: match o.value(O::Dependency) {
-            Some(v) if !v.is_empty() => Some(parse::<Dependency>(v, "dependency")?),
-            _ => None,
-        },
-        array,
-        requeue: o.value(O::Requeue).map(|v| v == "1"),
-        no_kill: o.is_set(O::NoKill),
-        signal: opt_parse::<SignalSpec>(o, O::Signal, "--signal specification")?,
-        mail_type: opt_parse::<MailType>(o, O::MailType, "--mail-type specification")?,
-        mail_user: string(o, O::MailUser),
-        stdout: parse::<FilePattern>(&stdout, "--output")?,
-        stderr: stderr
-            .map(|e| parse::<FilePattern>(&e, "--error"))
-            .transpose()?,
-        stdin: Some(parse::<FilePattern>(&stdin, "--input")?),
-        open_mode: opt_parse::<OpenMode>(o, O::OpenMode, "--open-mode specification")?,
-        export,
-        export_file: string(o, O::ExportFile),
-        get_user_env: o
-            .get(O::GetUserEnv)
-            .map(|s| s.value.clone().unwrap_or_default()),
-        environment,
-        container: Container {
-            image: string(o, O::ContainerImage),
-            mounts: list(o, O::ContainerMounts),
-            workdir: string(o, O::ContainerWorkdir),
-            name: string(o, O::ContainerName),
-            env: list(o, O::ContainerEnv),
-            mount_home: !o.is_set(O::NoContainerMountHome) || o.is_set(O::ContainerMountHome),
-        },
-        recorded,
-    };
-    Ok((spec, notes))
+    recorded
 }
 
 /// Slurm's `slurm_read_hostfile`: node names one or more per line, `#`

@@ -131,6 +131,9 @@ impl Opts {
     }
 
     /// Applies one option (Slurm's `arg_set_*`), validating its value.
+    ///
+    /// Dispatches to one setter per concept; options with nothing to check
+    /// are stored as given.
     pub fn set(
         &mut self,
         def: &'static OptDef,
@@ -138,35 +141,9 @@ impl Opts {
         source: Source,
     ) -> Result<(), ParseError> {
         use OptId as O;
-        let id = def.id;
-        let owned = || arg.map(str::to_string);
-        let req = || arg.unwrap_or_default();
-        match id {
-            // Counters and accumulators.
-            O::Verbose => {
-                match arg {
-                    Some(v) => self.verbose = parse_int("--verbose", v, false)? as u32,
-                    None => self.verbose += 1,
-                }
-                return Ok(());
-            }
-            O::Quiet => {
-                self.quiet += 1;
-                return Ok(());
-            }
-            O::MailType => {
-                let v = req();
-                sk8_spec::MailType::from_str(v)
-                    .map_err(|_| invalid("--mail-type specification"))?;
-                let joined = match self.value(O::MailType) {
-                    Some(prev) if !v.eq_ignore_ascii_case("NONE") => format!("{prev},{v}"),
-                    _ => v.to_string(),
-                };
-                self.store(id, Some(joined), source);
-                return Ok(());
-            }
-
-            // Integers, as Slurm's parse_int (exit 1 on a bad number).
+        match def.id {
+            O::Verbose | O::Quiet => self.count(def.id, arg),
+            O::MailType => self.add_mail_type(arg.unwrap_or_default(), source),
             O::CpusPerTask
             | O::Ntasks
             | O::NtasksPerNode
@@ -182,39 +159,88 @@ impl Opts {
             | O::ThreadSpec
             | O::Jobid
             | O::MsgTimeout
-            | O::MaxThreads => {
-                let name = match id {
-                    O::Mincpus => "--mincpus".to_string(),
-                    O::MaxThreads => "--threads".to_string(),
-                    O::NtasksPerNode => "--ntasks-per-node".to_string(),
-                    _ => format!("--{}", def.long),
-                };
-                let n = parse_int(&name, req(), true)?;
-                self.store(id, Some(n.to_string()), source);
-                return Ok(());
+            | O::MaxThreads
+            | O::CoreSpec
+            | O::Relative
+            | O::WaitSrun
+            | O::WaitAllNodes
+            | O::Switches
+            | O::Immediate
+            | O::ResvPorts
+            | O::KillOnBadExit => self.set_number(def, arg, source),
+            O::TimeLimit | O::TimeMin | O::Begin | O::Deadline | O::DelayBoot => {
+                self.set_time(def, arg, source)
             }
-            O::CoreSpec | O::Relative | O::WaitSrun => {
-                let name = if id == O::WaitSrun {
-                    "--wait".to_string()
-                } else {
-                    format!("--{}", def.long)
-                };
-                let n = parse_int(&name, req(), false)?;
-                self.store(id, Some(n.to_string()), source);
-                return Ok(());
+            O::Mem
+            | O::MemPerCpu
+            | O::MemPerGpu
+            | O::Tmp
+            | O::Nodes
+            | O::Distribution
+            | O::Nodelist
+            | O::Nodefile
+            | O::Gres
+            | O::ExtraNodeInfo
+            | O::Hint => self.set_resource(def, arg, source),
+            O::Exclusive | O::Oversubscribe => self.set_sharing(def.id, arg, source),
+            O::Nice | O::Priority => self.set_priority(def.id, arg, source),
+            O::NoKill | O::Requeue | O::NoRequeue | O::KillOnInvalidDep | O::Signal => {
+                self.set_job_control(def.id, arg, source)
             }
-            O::WaitAllNodes => {
-                let n = parse_int("--wait-all-nodes", req(), false)?;
-                if n > 1 {
-                    return Err(invalid("--wait-all-nodes specification"));
-                }
-                self.store(id, Some(n.to_string()), source);
-                return Ok(());
+            O::Chdir | O::Output | O::Error | O::Input | O::OpenMode => {
+                self.set_io_path(def.id, arg.unwrap_or_default(), source)
             }
+            O::GetUserEnv | O::Propagate | O::Uid | O::Gid => {
+                self.set_environment(def, arg, source)
+            }
+            O::GresFlags | O::Profile | O::CpuFreq => self.set_tuning(def.id, arg, source),
+            _ => self.keep(def.id, arg, source),
+        }
+    }
+
+    /// Stores a value as given (after whatever check the caller made).
+    fn keep(&mut self, id: OptId, arg: Option<&str>, source: Source) -> Result<(), ParseError> {
+        self.store(id, arg.map(str::to_string), source);
+        Ok(())
+    }
+
+    /// `-v` and `-Q` count; `-v` from an input variable takes its number.
+    fn count(&mut self, id: OptId, arg: Option<&str>) -> Result<(), ParseError> {
+        match (id, arg) {
+            (OptId::Verbose, Some(v)) => self.verbose = parse_int("--verbose", v, false)? as u32,
+            (OptId::Verbose, None) => self.verbose += 1,
+            _ => self.quiet += 1,
+        }
+        Ok(())
+    }
+
+    /// `--mail-type` accumulates over its uses, until a `NONE`.
+    fn add_mail_type(&mut self, v: &str, source: Source) -> Result<(), ParseError> {
+        sk8_spec::MailType::from_str(v).map_err(|_| invalid("--mail-type specification"))?;
+        let joined = match self.value(OptId::MailType) {
+            Some(prev) if !v.eq_ignore_ascii_case("NONE") => format!("{prev},{v}"),
+            _ => v.to_string(),
+        };
+        self.store(OptId::MailType, Some(joined), source);
+        Ok(())
+    }
+
+    /// Counts, ids and timeouts, as Slurm's `parse_int` reads them (exit 1 on
+    /// a bad number); most are stored as the number read.
+    fn set_number(
+        &mut self,
+        def: &'static OptDef,
+        arg: Option<&str>,
+        source: Source,
+    ) -> Result<(), ParseError> {
+        use OptId as O;
+        let id = def.id;
+        let req = arg.unwrap_or_default();
+        let n = match id {
             O::Switches => {
-                let v = req();
-                let count = v.split_once('@').map_or(v, |(c, _)| c);
+                let count = req.split_once('@').map_or(req, |(c, _)| c);
                 parse_int("--switches", count, true)?;
+                return self.keep(id, arg, source);
             }
             O::Immediate | O::ResvPorts | O::KillOnBadExit => {
                 if let Some(v) = arg {
@@ -225,11 +251,50 @@ impl Opts {
                     };
                     parse_int(name, v, false)?;
                 }
+                return self.keep(id, arg, source);
             }
+            O::WaitAllNodes => {
+                let n = parse_int("--wait-all-nodes", req, false)?;
+                if n > 1 {
+                    return Err(invalid("--wait-all-nodes specification"));
+                }
+                n
+            }
+            O::CoreSpec | O::Relative | O::WaitSrun => {
+                let name = if id == O::WaitSrun {
+                    "--wait".to_string()
+                } else {
+                    format!("--{}", def.long)
+                };
+                parse_int(&name, req, false)?
+            }
+            _ => {
+                let name = match id {
+                    O::Mincpus => "--mincpus".to_string(),
+                    O::MaxThreads => "--threads".to_string(),
+                    O::NtasksPerNode => "--ntasks-per-node".to_string(),
+                    _ => format!("--{}", def.long),
+                };
+                parse_int(&name, req, true)?
+            }
+        };
+        self.store(id, Some(n.to_string()), source);
+        Ok(())
+    }
 
-            // Values with their own syntax.
+    /// Time limits and points in time; stored as given once they parse.
+    fn set_time(
+        &mut self,
+        def: &'static OptDef,
+        arg: Option<&str>,
+        source: Source,
+    ) -> Result<(), ParseError> {
+        use OptId as O;
+        let id = def.id;
+        let req = arg.unwrap_or_default();
+        match id {
             O::TimeLimit | O::TimeMin => {
-                sk8_spec::TimeLimit::from_str(req()).map_err(|_| {
+                sk8_spec::TimeLimit::from_str(req).map_err(|_| {
                     invalid(if id == O::TimeLimit {
                         "--time specification"
                     } else {
@@ -243,92 +308,140 @@ impl Opts {
                 } else {
                     "--deadline"
                 };
-                sk8_spec::BeginSpec::from_str(req()).map_err(|_| {
+                sk8_spec::BeginSpec::from_str(req).map_err(|_| {
                     invalid(&format!("{what} specification")).after(Line::bare(format!(
-                        "Invalid time specification (pos=0): {}",
-                        req()
+                        "Invalid time specification (pos=0): {req}"
                     )))
                 })?;
             }
             O::DelayBoot => {
-                sk8_spec::TimeLimit::from_str(req())
+                sk8_spec::TimeLimit::from_str(req)
                     .map_err(|_| invalid("--delay-boot specification"))?;
             }
+            _ => {}
+        }
+        self.keep(id, arg, source)
+    }
+
+    /// Memory, nodes, their layout and generic resources; stored as given
+    /// once they parse. The two ways of naming nodes exclude one another,
+    /// as does srun's `--mem` an earlier `--mem-per-cpu`.
+    fn set_resource(
+        &mut self,
+        def: &'static OptDef,
+        arg: Option<&str>,
+        source: Source,
+    ) -> Result<(), ParseError> {
+        use OptId as O;
+        let id = def.id;
+        let req = arg.unwrap_or_default();
+        match id {
             O::Mem | O::MemPerCpu | O::MemPerGpu | O::Tmp => {
-                sk8_spec::MemSize::from_str(req())
+                sk8_spec::MemSize::from_str(req)
                     .map_err(|_| invalid(&format!("--{} specification", def.long)))?;
                 if self.cmd == Cmd::Srun && id == O::Mem {
                     self.reset(O::MemPerCpu);
                 }
             }
             O::Nodes => {
-                sk8_spec::NodeRange::from_str(req()).map_err(|e| node_count_error(req(), &e))?;
+                sk8_spec::NodeRange::from_str(req).map_err(|e| node_count_error(req, &e))?;
             }
             O::Distribution => {
-                sk8_spec::Distribution::from_str(req())
+                sk8_spec::Distribution::from_str(req)
                     .map_err(|_| invalid("--distribution specification"))?;
             }
-            O::Signal => {
-                sk8_spec::SignalSpec::from_str(req())
-                    .map_err(|_| invalid("--signal specification"))?;
+            O::Nodelist => self.reset(O::Nodefile),
+            O::Nodefile => self.reset(O::Nodelist),
+            O::Gres if req.eq_ignore_ascii_case("help") || req.eq_ignore_ascii_case("list") => {
+                return Err(ParseError {
+                    lines: vec![
+                        Line::bare("Valid gres options are:"),
+                        Line::bare("gpu[[:type]:count]"),
+                    ],
+                    code: 0,
+                });
             }
-            O::OpenMode => {
-                let v = match req().chars().next() {
-                    Some('a' | 'A') => "append",
-                    Some('t' | 'T') => "truncate",
-                    _ => return Err(invalid("--open-mode specification")),
-                };
-                self.store(id, Some(v.to_string()), source);
-                return Ok(());
+            O::ExtraNodeInfo => check_extra_node_info(req)?,
+            O::Hint => check_hint(req)?,
+            _ => {}
+        }
+        self.keep(id, arg, source)
+    }
+
+    /// `--exclusive` and `--oversubscribe` set one field: the last wins.
+    fn set_sharing(
+        &mut self,
+        id: OptId,
+        arg: Option<&str>,
+        source: Source,
+    ) -> Result<(), ParseError> {
+        if id == OptId::Oversubscribe {
+            self.reset(OptId::Exclusive);
+            return self.keep(id, arg, source);
+        }
+        let v = match arg {
+            None => "exclusive",
+            Some(v) if v.eq_ignore_ascii_case("exclusive") => "exclusive",
+            Some(v) if v.eq_ignore_ascii_case("oversubscribe") => "oversubscribe",
+            Some(v) if v.eq_ignore_ascii_case("user") => "user",
+            Some(v) if v.eq_ignore_ascii_case("mcs") => "mcs",
+            Some(_) => return Err(invalid("--exclusive specification")),
+        };
+        self.reset(OptId::Oversubscribe);
+        self.store(id, Some(v.to_string()), source);
+        Ok(())
+    }
+
+    /// `--nice` (100 without a value) and `--priority` (a number or `TOP`),
+    /// stored as the number read, within Slurm's bounds.
+    fn set_priority(
+        &mut self,
+        id: OptId,
+        arg: Option<&str>,
+        source: Source,
+    ) -> Result<(), ParseError> {
+        let n = if id == OptId::Nice {
+            let n = arg.map_or(100, strtoll_prefix);
+            if n.unsigned_abs() > NICE_LIMIT {
+                return Err(ParseError::error(
+                    format!("Invalid --nice value, out of range (+/- {NICE_LIMIT})"),
+                    EXIT_OPTION,
+                ));
             }
-            O::Exclusive => {
-                let v = match arg {
-                    None => "exclusive",
-                    Some(v) if v.eq_ignore_ascii_case("exclusive") => "exclusive",
-                    Some(v) if v.eq_ignore_ascii_case("oversubscribe") => "oversubscribe",
-                    Some(v) if v.eq_ignore_ascii_case("user") => "user",
-                    Some(v) if v.eq_ignore_ascii_case("mcs") => "mcs",
-                    Some(_) => return Err(invalid("--exclusive specification")),
-                };
-                // --exclusive and --oversubscribe set one field: the last wins.
-                self.reset(O::Oversubscribe);
-                self.store(id, Some(v.to_string()), source);
-                return Ok(());
+            n
+        } else {
+            let v = arg.unwrap_or_default();
+            if v.eq_ignore_ascii_case("TOP") {
+                return self.keep(id, arg, source);
             }
-            O::Oversubscribe => {
-                self.reset(O::Exclusive);
+            let n = strtoll_prefix(v);
+            if n < 0 {
+                return Err(ParseError::error("Priority must be >= 0", EXIT_OPTION));
             }
-            O::Nice => {
-                let n = match arg {
-                    Some(v) => strtoll_prefix(v),
-                    None => 100,
-                };
-                if n.unsigned_abs() > NICE_LIMIT {
-                    return Err(ParseError::error(
-                        format!("Invalid --nice value, out of range (+/- {NICE_LIMIT})"),
-                        EXIT_OPTION,
-                    ));
-                }
-                self.store(id, Some(n.to_string()), source);
-                return Ok(());
+            if n >= i64::from(NO_VAL) {
+                return Err(ParseError::error(
+                    format!("Priority must be < {NO_VAL}"),
+                    EXIT_OPTION,
+                ));
             }
-            O::Priority => {
-                let v = req();
-                if !v.eq_ignore_ascii_case("TOP") {
-                    let n = strtoll_prefix(v);
-                    if n < 0 {
-                        return Err(ParseError::error("Priority must be >= 0", EXIT_OPTION));
-                    }
-                    if n >= i64::from(NO_VAL) {
-                        return Err(ParseError::error(
-                            format!("Priority must be < {NO_VAL}"),
-                            EXIT_OPTION,
-                        ));
-                    }
-                    self.store(id, Some(n.to_string()), source);
-                    return Ok(());
-                }
-            }
+            n
+        };
+        self.store(id, Some(n.to_string()), source);
+        Ok(())
+    }
+
+    /// What happens to the job on node failure, bad dependencies and
+    /// signals: `--no-kill`, `--requeue`/`--no-requeue` (one field),
+    /// `--kill-on-invalid-dep`, `--signal`.
+    fn set_job_control(
+        &mut self,
+        id: OptId,
+        arg: Option<&str>,
+        source: Source,
+    ) -> Result<(), ParseError> {
+        use OptId as O;
+        let req = arg.unwrap_or_default();
+        match id {
             O::NoKill => match arg {
                 None => {}
                 Some(v) if v.eq_ignore_ascii_case("set") => {}
@@ -343,59 +456,62 @@ impl Opts {
                 self.store(O::Requeue, Some(if on { "1" } else { "0" }.into()), source);
                 return Ok(());
             }
-            O::KillOnInvalidDep => {
-                let v = req();
-                if !v.eq_ignore_ascii_case("yes") && !v.eq_ignore_ascii_case("no") {
-                    return Err(invalid("--kill-on-invalid-dep specification"));
-                }
+            O::KillOnInvalidDep
+                if !req.eq_ignore_ascii_case("yes") && !req.eq_ignore_ascii_case("no") =>
+            {
+                return Err(invalid("--kill-on-invalid-dep specification"));
             }
-            O::GresFlags => {
-                let v = req();
-                if !v.eq_ignore_ascii_case("disable-binding")
-                    && !v.eq_ignore_ascii_case("enforce-binding")
-                {
-                    return Err(invalid("--gres-flags specification"));
-                }
+            O::Signal => {
+                sk8_spec::SignalSpec::from_str(req)
+                    .map_err(|_| invalid("--signal specification"))?;
             }
+            _ => {}
+        }
+        self.keep(id, arg, source)
+    }
+
+    /// The working directory (made absolute) and the standard streams'
+    /// files (`none` is `/dev/null`) and open mode (its first letter).
+    fn set_io_path(&mut self, id: OptId, v: &str, source: Source) -> Result<(), ParseError> {
+        use OptId as O;
+        let stored = match id {
+            O::Chdir if v.starts_with('/') => v.to_string(),
+            O::Chdir => format!("{}/{}", self.cwd.trim_end_matches('/'), v),
+            O::OpenMode => match v.chars().next() {
+                Some('a' | 'A') => "append".to_string(),
+                Some('t' | 'T') => "truncate".to_string(),
+                _ => return Err(invalid("--open-mode specification")),
+            },
+            _ if v.eq_ignore_ascii_case("none") => "/dev/null".to_string(),
+            _ => v.to_string(),
+        };
+        self.store(id, Some(stored), source);
+        Ok(())
+    }
+
+    /// The environment the job gets (`--get-user-env`, `--propagate`'s
+    /// limits, `ALL` without a value) and the user and group it runs as.
+    fn set_environment(
+        &mut self,
+        def: &'static OptDef,
+        arg: Option<&str>,
+        source: Source,
+    ) -> Result<(), ParseError> {
+        use OptId as O;
+        let id = def.id;
+        match id {
             O::GetUserEnv => {
                 if let Some(v) = arg {
-                    let digits = v
-                        .trim_start()
-                        .trim_start_matches(['+', '-'])
-                        .chars()
-                        .take_while(char::is_ascii_digit)
-                        .count();
-                    let lead = v.len() - v.trim_start().len()
-                        + usize::from(v.trim_start().starts_with(['+', '-']));
-                    let rest = &v[(lead + digits).min(v.len())..];
-                    if !rest.is_empty() && !rest.starts_with(['s', 'S', 'l', 'L']) {
-                        return Err(invalid("--get-user-env specification"));
-                    }
+                    check_get_user_env(v)?;
                 }
             }
-            O::Profile if !valid_profile(req()) => {
-                return Err(ParseError::error(
-                    format!("invalid --profile={} option", req()),
-                    EXIT_OPTION,
-                ));
-            }
-            O::CpuFreq => {
-                if let Err(word) = check_cpu_freq(req()) {
-                    return Err(
-                        invalid_arg("--cpu-freq argument").after(Line::error(format!(
-                            "unrecognized --cpu-freq argument \"{word}\""
-                        ))),
-                    );
-                }
-            }
-            O::ExtraNodeInfo => {
-                check_extra_node_info(req())?;
-            }
-            O::Hint => {
-                check_hint(req())?;
+            O::Propagate => {
+                let v = arg.unwrap_or("ALL");
+                check_propagate(v)?;
+                return self.keep(id, Some(v), source);
             }
             O::Uid | O::Gid => {
-                let v = req();
+                let v = arg.unwrap_or_default();
                 let numeric = !v.is_empty() && v.chars().all(|c| c.is_ascii_digit());
                 if !numeric
                     && !v
@@ -405,51 +521,64 @@ impl Opts {
                     return Err(invalid(&format!("--{} specification", def.long)));
                 }
             }
-            O::Chdir => {
-                let v = req();
-                let full = if v.starts_with('/') {
-                    v.to_string()
-                } else {
-                    format!("{}/{}", self.cwd.trim_end_matches('/'), v)
-                };
-                self.store(id, Some(full), source);
-                return Ok(());
+            _ => {}
+        }
+        self.keep(id, arg, source)
+    }
+
+    /// Binding, profiling and CPU frequency words; stored as given once
+    /// they are known.
+    fn set_tuning(
+        &mut self,
+        id: OptId,
+        arg: Option<&str>,
+        source: Source,
+    ) -> Result<(), ParseError> {
+        use OptId as O;
+        let req = arg.unwrap_or_default();
+        match id {
+            O::GresFlags
+                if !req.eq_ignore_ascii_case("disable-binding")
+                    && !req.eq_ignore_ascii_case("enforce-binding") =>
+            {
+                return Err(invalid("--gres-flags specification"));
             }
-            O::Output | O::Error | O::Input => {
-                let v = req();
-                let v = if v.eq_ignore_ascii_case("none") {
-                    "/dev/null"
-                } else {
-                    v
-                };
-                self.store(id, Some(v.to_string()), source);
-                return Ok(());
+            O::Profile if !valid_profile(req) => {
+                return Err(ParseError::error(
+                    format!("invalid --profile={req} option"),
+                    EXIT_OPTION,
+                ));
             }
-            O::Nodelist => self.reset(O::Nodefile),
-            O::Nodefile => self.reset(O::Nodelist),
-            O::Gres => {
-                let v = req();
-                if v.eq_ignore_ascii_case("help") || v.eq_ignore_ascii_case("list") {
-                    return Err(ParseError {
-                        lines: vec![
-                            Line::bare("Valid gres options are:"),
-                            Line::bare("gpu[[:type]:count]"),
-                        ],
-                        code: 0,
-                    });
+            O::CpuFreq => {
+                if let Err(word) = check_cpu_freq(req) {
+                    return Err(
+                        invalid_arg("--cpu-freq argument").after(Line::error(format!(
+                            "unrecognized --cpu-freq argument \"{word}\""
+                        ))),
+                    );
                 }
-            }
-            O::Propagate => {
-                let v = arg.unwrap_or("ALL");
-                check_propagate(v)?;
-                self.store(id, Some(v.to_string()), source);
-                return Ok(());
             }
             _ => {}
         }
-        self.store(id, owned(), source);
-        Ok(())
+        self.keep(id, arg, source)
     }
+}
+
+/// `--get-user-env`'s value: a timeout, optionally followed by `S` or `L`
+/// (what follows that letter is not looked at).
+fn check_get_user_env(v: &str) -> Result<(), ParseError> {
+    let digits = v
+        .trim_start()
+        .trim_start_matches(['+', '-'])
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .count();
+    let lead = v.len() - v.trim_start().len() + usize::from(v.trim_start().starts_with(['+', '-']));
+    let rest = &v[(lead + digits).min(v.len())..];
+    if !rest.is_empty() && !rest.starts_with(['s', 'S', 'l', 'L']) {
+        return Err(invalid("--get-user-env specification"));
+    }
+    Ok(())
 }
 
 /// Slurm's `NO_VAL`.

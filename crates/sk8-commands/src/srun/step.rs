@@ -723,67 +723,115 @@ struct NodeState {
     done: bool,
 }
 
-#[allow(clippy::too_many_lines)]
+/// Runs a planned step to its end: opens `srun`'s own files, launches on
+/// every node and follows the step until every node is done; returns
+/// `srun`'s exit code.
 fn execute(
-    plan: Plan,
+    mut plan: Plan,
     clients: Vec<Client>,
     spec: &JobSpec,
     opts: &StepOptions,
     env: &BTreeMap<String, String>,
     signals: Option<Receiver<i32>>,
 ) -> Result<u8, Vec<String>> {
-    let cwd = spec.work_dir.clone();
     let ntasks = plan.ntasks;
-    let Routes {
-        out: out_route,
-        err: err_route,
-        append,
-        ..
-    } = Routes::new(spec, opts, env, ntasks);
-    let out_file = match &out_route {
+    // A terminal's bytes go through unchanged: no labels, and srun's own
+    // terminal (when it reads it) in raw mode until the step is over.
+    let label_width = (opts.label && !plan.pty).then(|| ntasks.saturating_sub(1).to_string().len());
+    let sink = open_sink(&Routes::new(spec, opts, env, ntasks), label_width)?;
+    let stdin_source = stdin_source(&plan)?;
+    let _raw = (plan.pty && plan.stdin_file.is_none() && !plan.stdin_tasks.is_empty())
+        .then(RawMode::enter)
+        .flatten();
+    let step_name = format!("StepId={}.{}", plan.job_id, plan.step_id);
+
+    let (tx, rx) = channel::<Msg>();
+    if let Some(sigs) = signals {
+        forward_signals(sigs, tx.clone());
+    }
+    let stdin_tasks = std::mem::take(&mut plan.stdin_tasks);
+    let nodes = launch_nodes(plan, clients, &spec.work_dir, &tx);
+    let mut step = StepRun {
+        step_name,
+        ntasks,
+        kill_on_bad_exit: opts.kill_on_bad_exit,
+        running: nodes.iter().flat_map(|n| n.task_ids.clone()).collect(),
+        waiting_start: nodes.len(),
+        nodes,
+        sink,
+        controls: HashMap::new(),
+        stdin_source,
+        stdin_tasks,
+        rc: GlobalRc::default(),
+        abnormal: Vec::new(),
+        normal: Vec::new(),
+        term_or_kill: false,
+        force_terminated: false,
+        killed_for_bad_exit: false,
+        last_intr: None,
+        aborting: false,
+        // Kept for the --kill-on-bad-exit timer; the loop ends when every node is done.
+        timer_tx: tx,
+    };
+    step.run_to_end(&rx);
+    Ok(step.finish())
+}
+
+/// Where the tasks' output goes when `srun` writes it itself: the local
+/// `-o`/`-e` files (one file opened once when both name it), else its own
+/// standard streams.
+fn open_sink(routes: &Routes, label_width: Option<usize>) -> Result<Sink, Vec<String>> {
+    let out_file = match &routes.out {
         Route::Local(p) => Some(
-            open_local_output(p, append)
+            open_local_output(p, routes.append)
                 .map_err(|e| vec![format!("Could not open stdout file: {}", strerror(&e))])?,
         ),
         _ => None,
     };
-    let err_file = match (&err_route, &out_route) {
+    let err_file = match (&routes.err, &routes.out) {
         (Route::Local(e), Route::Local(o)) if e == o => {
             out_file.as_ref().and_then(|f| f.try_clone().ok())
         }
         (Route::Local(p), _) => Some(
-            open_local_output(p, append)
+            open_local_output(p, routes.append)
                 .map_err(|e| vec![format!("Could not open stderr file: {}", strerror(&e))])?,
         ),
         _ => None,
     };
-    let stdin_source: Option<Box<dyn Read + Send>> = match &plan.stdin_file {
+    Ok(Sink {
+        label_width,
+        partial: HashMap::new(),
+        out_file,
+        err_file,
+    })
+}
+
+/// What `srun` feeds the tasks' standard input from: the `-i` file, its own
+/// standard input, or nothing when no task reads from `srun`.
+fn stdin_source(plan: &Plan) -> Result<Option<Box<dyn Read + Send>>, Vec<String>> {
+    Ok(match &plan.stdin_file {
         Some(p) => Some(Box::new(File::open(p).map_err(|e| {
             vec![format!("Could not open stdin file: {}", strerror(&e))]
         })?)),
         None if plan.stdin_tasks.is_empty() => None,
         None => Some(Box::new(io::stdin())),
-    };
-    // A terminal's bytes go through unchanged: no labels, and srun's own
-    // terminal (when it reads it) in raw mode until the step is over.
-    let label_width = (opts.label && !plan.pty).then(|| ntasks.saturating_sub(1).to_string().len());
-    let _raw = (plan.pty && plan.stdin_file.is_none() && !plan.stdin_tasks.is_empty())
-        .then(RawMode::enter)
-        .flatten();
-    let kill_on_bad_exit = opts.kill_on_bad_exit;
-    let step_name = format!("StepId={}.{}", plan.job_id, plan.step_id);
+    })
+}
 
-    let (tx, rx) = channel::<Msg>();
-    if let Some(sigs) = signals {
-        let tx = tx.clone();
-        thread::spawn(move || {
-            for s in sigs {
-                if tx.send(Msg::Signal(s)).is_err() {
-                    return;
-                }
+/// Hands the signals `srun` caught to the main loop, for forwarding.
+fn forward_signals(sigs: Receiver<i32>, tx: Sender<Msg>) {
+    thread::spawn(move || {
+        for s in sigs {
+            if tx.send(Msg::Signal(s)).is_err() {
+                return;
             }
-        });
-    }
+        }
+    });
+}
+
+/// Starts one thread per node that launches its tasks and reports to `tx`;
+/// returns what the main loop tracks of each node.
+fn launch_nodes(plan: Plan, clients: Vec<Client>, cwd: &str, tx: &Sender<Msg>) -> Vec<NodeState> {
     let mut nodes: Vec<NodeState> = Vec::new();
     for (idx, ((agent, tasks), client)) in plan.nodes.into_iter().zip(clients).enumerate() {
         nodes.push(NodeState {
@@ -795,7 +843,7 @@ fn execute(
             job_id: plan.job_id,
             step_id: plan.step_id,
             env: plan.env.clone(),
-            cwd: cwd.clone(),
+            cwd: cwd.to_string(),
             umask: current_umask(),
             pty: plan.pty,
             tasks,
@@ -803,154 +851,191 @@ fn execute(
         let tx = tx.clone();
         thread::spawn(move || follow(idx, client, launch, &tx));
     }
-    // Kept for the --kill-on-bad-exit timer; the loop ends when every node is done.
-    let timer_tx = tx;
+    nodes
+}
 
-    let mut sink = Sink {
-        label_width,
-        partial: HashMap::new(),
-        out_file,
-        err_file,
-    };
-    let mut controls: HashMap<usize, Control> = HashMap::new();
-    let mut waiting_start = nodes.len();
-    let mut stdin_source = stdin_source;
-    let mut rc = GlobalRc::default();
-    let mut running: Vec<u32> = nodes.iter().flat_map(|n| n.task_ids.clone()).collect();
-    let mut abnormal: Vec<u32> = Vec::new();
-    let mut normal: Vec<u32> = Vec::new();
-    let mut term_or_kill = false;
-    let mut force_terminated = false;
-    let mut killed_for_bad_exit = false;
-    let mut last_intr: Option<Instant> = None;
-    let mut aborting = false;
-
-    let broadcast = |controls: &HashMap<usize, Control>, sig: i32| {
-        for c in controls.values() {
-            let _ = c.signal(sig);
-        }
-    };
-
-    loop {
-        if nodes.iter().all(|n| n.done) {
-            break;
-        }
-        let Ok(first) = rx.recv() else { break };
-        let mut batch = vec![first];
-        while let Ok(m) = rx.try_recv() {
-            batch.push(m);
-        }
-        // slurmstepd reports the tasks it reaps in one pass together
-        // (`tasks 0-1: Killed`); give exits that fail together a moment to
-        // arrive together. Successful exits print nothing and never wait.
-        let failing = |b: &[Msg]| {
-            b.iter().any(
-                |m| matches!(m, Msg::Event(_, StepEvent::Exit { status, .. }) if !status.success()),
-            )
-        };
-        if failing(&batch) {
-            let deadline = Instant::now() + EXIT_SETTLE;
-            while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-                match rx.recv_timeout(left) {
-                    Ok(m) => batch.push(m),
-                    Err(_) => break,
-                }
+/// Waits for the next messages: all that are already there, and for a
+/// moment more when a task failed.
+///
+/// slurmstepd reports the tasks it reaps in one pass together (`tasks 0-1:
+/// Killed`); exits that fail together get a moment to arrive together.
+/// Successful exits print nothing and never wait. `None` when every sender
+/// is gone.
+fn next_batch(rx: &Receiver<Msg>) -> Option<Vec<Msg>> {
+    let first = rx.recv().ok()?;
+    let mut batch = vec![first];
+    while let Ok(m) = rx.try_recv() {
+        batch.push(m);
+    }
+    let failing = batch
+        .iter()
+        .any(|m| matches!(m, Msg::Event(_, StepEvent::Exit { status, .. }) if !status.success()));
+    if failing {
+        let deadline = Instant::now() + EXIT_SETTLE;
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            match rx.recv_timeout(left) {
+                Ok(m) => batch.push(m),
+                Err(_) => break,
             }
         }
-        // Exits reported together are grouped per node and status, as
-        // slurmstepd groups the tasks it reaps together.
-        let mut exits: Vec<((usize, ExitStatus), Vec<u32>)> = Vec::new();
-        for msg in batch {
-            match msg {
-                Msg::Started(idx, control) => {
-                    if aborting {
-                        let _ = control.signal(SIGKILL);
-                    }
-                    controls.insert(idx, control);
-                    waiting_start -= 1;
-                    if waiting_start == 0 {
-                        if let Some(src) = stdin_source.take() {
-                            start_stdin(src, &controls, &plan.stdin_tasks);
-                        }
-                    }
+    }
+    Some(batch)
+}
+
+/// Task exits of one batch, grouped per node and status as slurmstepd
+/// groups the tasks it reaps together.
+type Exits = Vec<((usize, ExitStatus), Vec<u32>)>;
+
+/// The main loop's state: the nodes and their controls, the tasks' fates,
+/// and what `srun` has done about them.
+struct StepRun {
+    step_name: String,
+    ntasks: u32,
+    kill_on_bad_exit: bool,
+    nodes: Vec<NodeState>,
+    sink: Sink,
+    controls: HashMap<usize, Control>,
+    /// Nodes whose launch has not been answered yet.
+    waiting_start: usize,
+    stdin_source: Option<Box<dyn Read + Send>>,
+    stdin_tasks: Vec<(usize, u32)>,
+    rc: GlobalRc,
+    running: Vec<u32>,
+    abnormal: Vec<u32>,
+    normal: Vec<u32>,
+    term_or_kill: bool,
+    force_terminated: bool,
+    killed_for_bad_exit: bool,
+    last_intr: Option<Instant>,
+    /// A launch failed: tasks that start are killed.
+    aborting: bool,
+    timer_tx: Sender<Msg>,
+}
+
+impl StepRun {
+    /// Handles messages until every node is done.
+    fn run_to_end(&mut self, rx: &Receiver<Msg>) {
+        while !self.nodes.iter().all(|n| n.done) {
+            let Some(batch) = next_batch(rx) else { break };
+            let mut exits = Exits::new();
+            for msg in batch {
+                self.handle(msg, &mut exits);
+            }
+            self.report_exits(exits);
+        }
+    }
+
+    /// One message; task exits are collected in `exits` for reporting.
+    fn handle(&mut self, msg: Msg, exits: &mut Exits) {
+        match msg {
+            Msg::Started(idx, control) => self.started(idx, control),
+            Msg::Failed(idx, e) => self.failed(idx, &e),
+            Msg::Event(_, StepEvent::Stdout { task, data }) => self.sink.write(task, false, &data),
+            Msg::Event(_, StepEvent::Stderr { task, data }) => self.sink.write(task, true, &data),
+            Msg::Event(idx, StepEvent::Exit { task, status }) => {
+                self.sink.flush_task(task);
+                self.running.retain(|&t| t != task);
+                if status.success() {
+                    self.normal.push(task);
+                } else {
+                    self.abnormal.push(task);
                 }
-                Msg::Failed(idx, e) => {
-                    let node = &mut nodes[idx];
-                    if !node.done {
-                        node.done = true;
-                        if controls.contains_key(&idx) {
-                            error(&format!("{}: {e}", node.name));
-                            error(&format!(
-                                "Node failure on {}: {} {} lost",
-                                node.name,
-                                if node.task_ids.len() == 1 {
-                                    "task"
-                                } else {
-                                    "tasks"
-                                },
-                                task_ranges(&node.task_ids)
-                            ));
-                        } else {
-                            // A launch that failed takes the whole step down,
-                            // as a step that cannot start everywhere does.
-                            waiting_start -= 1;
-                            aborting = true;
-                            broadcast(&controls, SIGKILL);
-                            error(&format!("{}: {e}", node.name));
-                        }
-                        running.retain(|t| !node.task_ids.contains(t));
-                        rc.update(ExitStatus::Code(1));
-                    }
+                match exits.iter_mut().find(|(k, _)| *k == (idx, status)) {
+                    Some((_, v)) => v.push(task),
+                    None => exits.push(((idx, status), vec![task])),
                 }
-                Msg::Event(_, StepEvent::Stdout { task, data }) => sink.write(task, false, &data),
-                Msg::Event(_, StepEvent::Stderr { task, data }) => sink.write(task, true, &data),
-                Msg::Event(idx, StepEvent::Exit { task, status }) => {
-                    sink.flush_task(task);
-                    running.retain(|&t| t != task);
-                    if status.success() {
-                        normal.push(task);
-                    } else {
-                        abnormal.push(task);
-                    }
-                    match exits.iter_mut().find(|(k, _)| *k == (idx, status)) {
-                        Some((_, v)) => v.push(task),
-                        None => exits.push(((idx, status), vec![task])),
-                    }
-                }
-                Msg::Done(idx) => nodes[idx].done = true,
-                Msg::Signal(SIGINT) => {
-                    let now = Instant::now();
-                    if last_intr.is_some_and(|t| now.duration_since(t) < Duration::from_secs(1)) {
-                        say(&format!("sending Ctrl-C to {step_name}"));
-                        broadcast(&controls, SIGINT);
-                        force_terminated = true;
-                        broadcast(&controls, SIGKILL);
-                    } else {
-                        say("interrupt (one more within 1 sec to abort)");
-                        print_status(&step_name, ntasks, &running, &abnormal, &normal);
-                        last_intr = Some(now);
-                    }
-                }
-                Msg::Signal(sig) => broadcast(&controls, sig),
-                Msg::KillNow => broadcast(&controls, SIGKILL),
+            }
+            Msg::Done(idx) => self.nodes[idx].done = true,
+            Msg::Signal(SIGINT) => self.interrupted(),
+            Msg::Signal(sig) => self.broadcast(sig),
+            Msg::KillNow => self.broadcast(SIGKILL),
+        }
+    }
+
+    /// A node's tasks started; once all have, stdin is fed to them.
+    fn started(&mut self, idx: usize, control: Control) {
+        if self.aborting {
+            let _ = control.signal(SIGKILL);
+        }
+        self.controls.insert(idx, control);
+        self.waiting_start -= 1;
+        if self.waiting_start == 0 {
+            if let Some(src) = self.stdin_source.take() {
+                start_stdin(src, &self.controls, &self.stdin_tasks);
             }
         }
+    }
+
+    /// A node was lost after it started (its tasks are lost), or its launch
+    /// failed, which takes the whole step down, as a step that cannot start
+    /// everywhere does.
+    fn failed(&mut self, idx: usize, e: &sk8_step::Error) {
+        if self.nodes[idx].done {
+            return;
+        }
+        self.nodes[idx].done = true;
+        let name = self.nodes[idx].name.clone();
+        let task_ids = self.nodes[idx].task_ids.clone();
+        if self.controls.contains_key(&idx) {
+            error(&format!("{name}: {e}"));
+            error(&format!(
+                "Node failure on {name}: {} {} lost",
+                if task_ids.len() == 1 { "task" } else { "tasks" },
+                task_ranges(&task_ids)
+            ));
+        } else {
+            self.waiting_start -= 1;
+            self.aborting = true;
+            self.broadcast(SIGKILL);
+            error(&format!("{name}: {e}"));
+        }
+        self.running.retain(|t| !task_ids.contains(t));
+        self.rc.update(ExitStatus::Code(1));
+    }
+
+    /// Ctrl-C: the tasks' status, or a second within a second aborts.
+    fn interrupted(&mut self) {
+        let now = Instant::now();
+        if self
+            .last_intr
+            .is_some_and(|t| now.duration_since(t) < Duration::from_secs(1))
+        {
+            say(&format!("sending Ctrl-C to {}", self.step_name));
+            self.broadcast(SIGINT);
+            self.force_terminated = true;
+            self.broadcast(SIGKILL);
+        } else {
+            say("interrupt (one more within 1 sec to abort)");
+            print_status(
+                &self.step_name,
+                self.ntasks,
+                &self.running,
+                &self.abnormal,
+                &self.normal,
+            );
+            self.last_intr = Some(now);
+        }
+    }
+
+    /// Reports a batch's exits, folds them into the exit code and starts
+    /// `--kill-on-bad-exit` on the first failure.
+    fn report_exits(&mut self, exits: Exits) {
         for ((idx, status), tasks) in exits {
             if let ExitStatus::Signal { signal, .. } = status {
                 if signal == SIGKILL || signal == SIGTERM {
-                    term_or_kill = true;
+                    self.term_or_kill = true;
                 }
             }
-            if !(force_terminated && matches!(status, ExitStatus::Signal { .. })) {
-                if let Some(line) = exit_line(&nodes[idx].name, &tasks, status) {
+            if !(self.force_terminated && matches!(status, ExitStatus::Signal { .. })) {
+                if let Some(line) = exit_line(&self.nodes[idx].name, &tasks, status) {
                     error(&line);
                 }
             }
-            rc.update(status);
-            if kill_on_bad_exit && !status.success() && !killed_for_bad_exit {
-                killed_for_bad_exit = true;
-                broadcast(&controls, SIGTERM);
-                let t = timer_tx.clone();
+            self.rc.update(status);
+            if self.kill_on_bad_exit && !status.success() && !self.killed_for_bad_exit {
+                self.killed_for_bad_exit = true;
+                self.broadcast(SIGTERM);
+                let t = self.timer_tx.clone();
                 thread::spawn(move || {
                     thread::sleep(KILL_WAIT);
                     let _ = t.send(Msg::KillNow);
@@ -958,13 +1043,24 @@ fn execute(
             }
         }
     }
-    for t in 0..ntasks {
-        sink.flush_task(t);
+
+    fn broadcast(&self, sig: i32) {
+        for c in self.controls.values() {
+            let _ = c.signal(sig);
+        }
     }
-    if term_or_kill && !force_terminated {
-        say(&format!("Force Terminated {step_name}"));
+
+    /// Flushes what tasks left unterminated and says whether the step was
+    /// force terminated; returns `srun`'s exit code.
+    fn finish(mut self) -> u8 {
+        for t in 0..self.ntasks {
+            self.sink.flush_task(t);
+        }
+        if self.term_or_kill && !self.force_terminated {
+            say(&format!("Force Terminated {}", self.step_name));
+        }
+        self.rc.code()
     }
-    Ok(rc.code())
 }
 
 fn print_status(step: &str, ntasks: u32, running: &[u32], abnormal: &[u32], normal: &[u32]) {
