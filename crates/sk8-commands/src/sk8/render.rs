@@ -37,7 +37,7 @@ pub fn run(args: &[String]) -> Result<String, String> {
     let cfg = sk8_kube::load_config(&crate::config::files()).map_err(|e| e.to_string())?;
     let (provider, namespace, note) = where_it_goes(&cfg, req.provider);
     let script = String::from_utf8_lossy(&submission.script);
-    let submit_time = crate::host::unix_now();
+    let submit_time = sk8_host::now();
     let array = spec
         .array
         .as_ref()
