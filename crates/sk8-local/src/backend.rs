@@ -349,8 +349,12 @@ impl LocalBackend {
                     .map_or(TimeLimit::Unlimited, TimeLimit::Minutes),
             ),
             submit_time: row.submit_time,
-            eligible_time: row.eligible_time,
-            start_time: row.start_time,
+            // A job waiting for its `--begin` shows that time as both, as
+            // slurmctld sets them at submission.
+            eligible_time: row.eligible_time.or(row.begin_time),
+            start_time: row
+                .start_time
+                .or(row.begin_time.filter(|_| row.state == JobState::Pending)),
             end_time,
             nodes,
             node_cpus,
