@@ -370,8 +370,8 @@ fn empty_partition() -> sk8_backend::PartitionInfo {
 fn context() -> sk8_format::Context {
     sk8_format::Context {
         now: 0,
-        utc_offset: 0,
-        groups: Vec::new(),
+        zone: sk8_format::Zone::utc(),
+        groups: sk8_format::GroupNames::default(),
         cluster: "c".to_owned(),
     }
 }

@@ -750,3 +750,80 @@ fn normalising_keeps_widths_and_exit_codes() {
         "J0001_[2-3] 127771"
     );
 }
+
+/// Field `key`'s value in one `scontrol show job` record.
+fn show_field(record: &str, key: &str) -> String {
+    record
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix(key)?.strip_prefix('='))
+        .unwrap_or("")
+        .to_owned()
+}
+
+/// `--begin` is a wall time of the local zone (`TZ`), read so and printed
+/// back so, per instant: winter and summer dates in a DST zone, and a
+/// `scontrol show job`/`squeue` under `TZ=UTC` of the same jobs, on both
+/// sides. Issue 10: sk8 read `--begin` at `date +%z`'s one offset and
+/// printed UTC.
+#[test]
+#[ignore = "needs the reference Slurm"]
+fn begin_is_read_and_printed_in_the_local_zone_as_the_reference() {
+    refslurm::require("begin_is_read_and_printed_in_the_local_zone_as_the_reference");
+    for bin in [
+        "squeue",
+        "scancel",
+        "scontrol",
+        "sbatch",
+        "sk8",
+        "sk8-agent",
+    ] {
+        let _ = refslurm::ours(bin);
+    }
+    let work = TempDir::new("query-zone").expect("temp dir");
+    let home = work.path().join("home");
+    std::fs::create_dir_all(&home).expect("home");
+    std::fs::write(home.join("config.toml"), CONFIG).expect("config");
+    let sides = [(false, None), (true, Some(home))].map(|(ours, home)| Side {
+        name: if ours { "ours" } else { "reference" },
+        ours,
+        home,
+        dir: work.path().to_path_buf(),
+        ids: Vec::new(),
+    });
+    let ny = [("TZ", "America/New_York")];
+    let utc = [("TZ", "UTC")];
+    for begin in ["2099-01-15T10:00:00", "2099-07-01T10:00", "07/01/99"] {
+        let mut seen = Vec::new();
+        for side in &sides {
+            let arg = format!("--begin={begin}");
+            let args = [
+                "--hold",
+                "--parsable",
+                "-o",
+                "/dev/null",
+                &arg,
+                "--wrap",
+                "true",
+            ];
+            let out = side.run_env("sbatch", &args, &ny);
+            assert!(out.success(), "{}: sbatch {args:?}: {out}", side.name);
+            let id = out.stdout.trim().to_owned();
+            let show =
+                |tz: &[(&str, &str)]| side.run_env("scontrol", &["show", "job", &id], tz).stdout;
+            let (local, in_utc) = (show(&ny), show(&utc));
+            let queue = side.run_env(
+                "squeue",
+                &["-h", "-j", &id, "-O", "StartTime,EligibleTime"],
+                &ny,
+            );
+            seen.push((
+                show_field(&local, "EligibleTime"),
+                show_field(&local, "StartTime"),
+                show_field(&in_utc, "EligibleTime"),
+                queue.stdout,
+            ));
+            side.run("scancel", &[&id]);
+        }
+        assert_eq!(seen[0], seen[1], "--begin={begin}: reference, then ours");
+    }
+}

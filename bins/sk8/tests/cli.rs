@@ -6,6 +6,7 @@
 use sk8_harness::TestEnv;
 
 mod cli {
+    pub mod host;
     pub mod life;
     pub mod multicall;
     pub mod sacct;

@@ -88,7 +88,7 @@ impl TokenFile {
             .unwrap_or_else(std::env::temp_dir);
         let path = dir.join(format!(
             "sk8-token-{}-{job}-{}",
-            crate::host::ids().0,
+            sk8_host::current_uid(),
             std::process::id()
         ));
         let mut f = std::fs::OpenOptions::new()

@@ -11,9 +11,10 @@ use sk8_backend::{JobFilter, JobInfo};
 use sk8_format::Context;
 use sk8_format::filter::{parse_job_refs, parse_states};
 use sk8_format::sacct::{BRIEF_FIELDS, DEFAULT_FIELDS, Mode, parse_fields, render, rows};
-use sk8_opts::query::{Q, SACCT, getopt_failure, lookup_user, parse};
+use sk8_opts::query::{Q, SACCT, getopt_failure, parse};
+use sk8_spec::Zone;
+use sk8_spec::civil::Civil;
 
-use crate::host::unix_now;
 use sk8_opts::query::split_list;
 /// `sacct`, run by that name (`argv0`) with `args`.
 pub fn main(argv0: &str, args: &[String]) -> ExitCode {
@@ -41,7 +42,8 @@ fn run(argv0: &str, args: &[String]) -> Result<ExitCode, Failure> {
         println!("Usage: sacct [options]\n\tUse --help for help");
         return Ok(ExitCode::SUCCESS);
     }
-    let now = unix_now();
+    let now = sk8_host::now();
+    let zone = sk8_host::local_zone();
     let bad_time = |s: &str| Failure {
         lines: vec![Line::bare(format!(
             "Invalid time specification (pos=0): {s}"
@@ -49,11 +51,11 @@ fn run(argv0: &str, args: &[String]) -> Result<ExitCode, Failure> {
         code: EXIT_ERROR,
     };
     let start = match p.last(Q::StartTime) {
-        Some(s) => Some(parse_time(s, now).ok_or_else(|| bad_time(s))?),
+        Some(s) => Some(parse_time(s, now, &zone).ok_or_else(|| bad_time(s))?),
         None => None,
     };
     let end = match p.last(Q::End) {
-        Some(s) => Some(parse_time(s, now).ok_or_else(|| bad_time(s))?),
+        Some(s) => Some(parse_time(s, now, &zone).ok_or_else(|| bad_time(s))?),
         None => None,
     };
     let fields = if let Some(f) = p.last(Q::Format) {
@@ -91,15 +93,14 @@ fn run(argv0: &str, args: &[String]) -> Result<ExitCode, Failure> {
     }
     let be = backend()?;
     if let Some(list) = p.last(Q::User) {
-        let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
         for u in list.split(',').filter(|s| !s.is_empty()) {
             if !be.local_users() {
                 filter.users.push(u.to_owned());
                 continue;
             }
-            match lookup_user(&passwd, u) {
-                Some((name, _)) => filter.users.push(name),
-                None => return Err(err(format!("Invalid user id: {u}"))),
+            match sk8_host::user_of_item(u) {
+                Ok(Some(user)) => filter.users.push(user.name),
+                Ok(None) | Err(_) => return Err(err(format!("Invalid user id: {u}"))),
             }
         }
     }
@@ -116,16 +117,22 @@ fn run(argv0: &str, args: &[String]) -> Result<ExitCode, Failure> {
             Err(e) => return Err(err(e.to_string())),
         }
     }
+    // Without -j or -S, sacct starts at midnight today (local time).
+    let window_start = start.or_else(|| {
+        filter
+            .ids
+            .is_empty()
+            .then(|| parse_time("today", now, &zone))
+            .flatten()
+    });
     let ctx = Context {
         now,
-        // sk8 reads no time zone database: times print in UTC.
-        utc_offset: 0,
-        groups: Vec::new(),
+        zone,
+        // Group prints the gid, as sk8's sacct always has (real sacct prints
+        // the name: a change of its own).
+        groups: sk8_format::GroupNames::default(),
         cluster: be.cluster(),
     };
-    // Without -j or -S, sacct starts at midnight today.
-    let window_start =
-        start.or_else(|| filter.ids.is_empty().then(|| now - now.rem_euclid(86_400)));
     let window_end = end.unwrap_or(now);
     let jobs: Vec<JobInfo> = be
         .history(&filter)
@@ -148,10 +155,12 @@ fn in_window(j: &JobInfo, start: Option<i64>, end: i64) -> bool {
 }
 
 /// Slurm's `parse_time` for the forms people type: `now[-N[units]]`,
-/// `today`/`midnight`, `YYYY-MM-DD[THH:MM[:SS]]`, `HH:MM[:SS]`, all in UTC
-/// (sk8 reads no time zone database).
-fn parse_time(s: &str, now: i64) -> Option<i64> {
-    let midnight = now - now.rem_euclid(86_400);
+/// `today`/`midnight`, `YYYY-MM-DD[THH:MM[:SS]]`, `HH:MM[:SS]`, wall times
+/// in `zone` (Slurm reads them in the local zone).
+fn parse_time(s: &str, now: i64, zone: &Zone) -> Option<i64> {
+    let at_wall = |wall: i64| zone.unix(Civil::from_seconds(wall));
+    let wall_now = now + i64::from(zone.utc_offset(now));
+    let midnight = wall_now - wall_now.rem_euclid(86_400);
     let lower = s.to_ascii_lowercase();
     if let Some(rest) = lower.strip_prefix("now") {
         if rest.is_empty() {
@@ -175,9 +184,9 @@ fn parse_time(s: &str, now: i64) -> Option<i64> {
         return Some(now + sign * n * unit);
     }
     match lower.as_str() {
-        "today" | "midnight" => return Some(midnight),
-        "noon" => return Some(midnight + 12 * 3_600),
-        "tomorrow" => return Some(midnight + 86_400),
+        "today" | "midnight" => return Some(at_wall(midnight)),
+        "noon" => return Some(at_wall(midnight + 12 * 3_600)),
+        "tomorrow" => return Some(at_wall(midnight + 86_400)),
         _ => {}
     }
     let (date, time) = match s.split_once('T') {
@@ -188,7 +197,7 @@ fn parse_time(s: &str, now: i64) -> Option<i64> {
     let day_start = match date {
         Some(d) => {
             let stamp = format!("{d}T00:00:00");
-            sk8_format::time::parse_timestamp(&stamp, 0)?
+            sk8_format::time::parse_timestamp(&stamp, &Zone::utc())?
         }
         None => midnight,
     };
@@ -210,12 +219,13 @@ fn parse_time(s: &str, now: i64) -> Option<i64> {
             total
         }
     };
-    Some(day_start + secs)
+    Some(at_wall(day_start + secs))
 }
 
 #[cfg(test)]
 mod tests {
     use super::parse_time;
+    use sk8_spec::Zone;
 
     #[test]
     fn times_parse_as_slurms_parse_time() {
@@ -234,7 +244,20 @@ mod tests {
             ("now*3", None),
         ];
         for (s, want) in cases {
-            assert_eq!(parse_time(s, now), *want, "{s}");
+            assert_eq!(parse_time(s, now, &Zone::utc()), *want, "{s}");
         }
+    }
+
+    #[test]
+    fn times_are_wall_times_of_the_zone() {
+        let now = 1_795_885_200; // 2026-11-28T17:00:00Z, 12:00 at UTC-5
+        let midnight = 1_795_824_000 + 5 * 3_600;
+        let zone = Zone::fixed(-5 * 3_600);
+        assert_eq!(parse_time("today", now, &zone), Some(midnight));
+        assert_eq!(
+            parse_time("2026-11-28T10:00", now, &zone),
+            Some(midnight + 36_000)
+        );
+        assert_eq!(parse_time("now-30", now, &zone), Some(now - 30));
     }
 }

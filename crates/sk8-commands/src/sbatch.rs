@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::backend::backend;
 use crate::exit::EXIT_ERROR;
 use crate::failure::{Failure, Line};
-use crate::host::{RealHost, context, slurm_time};
+use crate::host::{RealHost, context};
 use sk8_backend::{Backend, JobFilter, JobId, JobRef, SubmitRequest};
 use sk8_opts::sbatch::{Action, parse};
 
@@ -50,7 +50,7 @@ fn run(argv0: &str, args: &[String]) -> Result<ExitCode, Failure> {
         eprintln!(
             "sbatch: Job {} to start at {} using {} processors on nodes {} in partition {}",
             will.job_id,
-            slurm_time(will.start_time),
+            sk8_format::time::Timestamp::in_zone(will.start_time, &sk8_host::local_zone()),
             will.cpus,
             will.nodes,
             will.partition

@@ -8,7 +8,7 @@ use crate::backend::backend;
 use crate::exit::{EXIT_ERROR, EXIT_OK};
 use crate::failure::{Failure, Line};
 use sk8_backend::{Backend, Error, JobFilter, JobInfo, JobRef, JobState, SignalScope};
-use sk8_opts::query::{Parsed, Q, SCANCEL, getopt_failure, lookup_user, parse};
+use sk8_opts::query::{Parsed, Q, SCANCEL, getopt_failure, parse};
 
 /// `scancel`, run by that name (`argv0`) with `args`.
 pub fn main(argv0: &str, args: &[String]) -> ExitCode {
@@ -78,10 +78,11 @@ fn run(argv0: &str, args: &[String]) -> Result<ExitCode, Failure> {
     } else if let Some(u) = p.last(Q::User).filter(|_| !be.local_users()) {
         Some(u.to_owned())
     } else if let Some(u) = p.last(Q::User) {
-        let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
         Some(
-            lookup_user(&passwd, u)
-                .map(|(name, _)| name)
+            sk8_host::user_of_item(u)
+                .ok()
+                .flatten()
+                .map(|user| user.name)
                 .ok_or_else(|| err(format!("Invalid user name: {u}")))?,
         )
     } else {

@@ -80,12 +80,9 @@ fn with_backend(f: impl FnOnce(&dyn Backend) -> ExitCode) -> ExitCode {
 
 fn context(be: &dyn Backend) -> Context {
     Context {
-        now: crate::host::unix_now(),
-        // sk8 reads no time zone database: times print in UTC.
-        utc_offset: 0,
-        groups: sk8_opts::query::group_names(
-            &std::fs::read_to_string("/etc/group").unwrap_or_default(),
-        ),
+        now: sk8_host::now(),
+        zone: sk8_host::local_zone(),
+        groups: crate::host::group_names(),
         cluster: be.cluster(),
     }
 }

@@ -15,7 +15,6 @@ use sk8_opts::query::{Q, SINFO, getopt_failure, parse};
 const VALID_STATES: &str = "unknown,down,idle,allocated,?,mixed,future,drain,drained,draining,no_respond,reserved,perfctrs,cloud,completing,powering_down,powered_down,power_down,powering_up,fail,maint,reboot,reboot^,unknown";
 
 use crate::host::print_out;
-use crate::host::unix_now;
 /// `sinfo`, run by that name (`argv0`) with `args`.
 pub fn main(argv0: &str, args: &[String]) -> ExitCode {
     match run(argv0, args) {
@@ -100,10 +99,9 @@ fn run(argv0: &str, args: &[String]) -> Result<ExitCode, Failure> {
     let no_header = p.has(Q::NoHeader);
     let be = backend()?;
     let mut ctx = Context {
-        now: unix_now(),
-        // sk8 reads no time zone database: times print in UTC.
-        utc_offset: 0,
-        groups: Vec::new(),
+        now: sk8_host::now(),
+        zone: sk8_host::local_zone(),
+        groups: sk8_format::GroupNames::default(),
         cluster: be.cluster(),
     };
     loop {
@@ -128,7 +126,7 @@ fn run(argv0: &str, args: &[String]) -> Result<ExitCode, Failure> {
                 out.push('\n');
                 print_out(&out);
                 std::thread::sleep(Duration::from_secs(secs));
-                ctx.now = unix_now();
+                ctx.now = sk8_host::now();
             }
         }
     }

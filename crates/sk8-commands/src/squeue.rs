@@ -11,7 +11,7 @@ use sk8_backend::{Backend, JobFilter, JobInfo};
 use sk8_format::Context;
 use sk8_format::filter::{parse_job_refs, parse_sort, parse_states};
 use sk8_format::squeue::{DEFAULT_SORT, Format, START_FORMAT, date_line, select};
-use sk8_opts::query::{Q, SQUEUE, getopt_failure, group_names, lookup_user, parse};
+use sk8_opts::query::{Q, SQUEUE, getopt_failure, parse};
 
 /// How long a finished job stays listed (Slurm's `MinJobAge` default).
 const MIN_JOB_AGE: i64 = 300;
@@ -20,7 +20,6 @@ const MIN_JOB_AGE: i64 = 300;
 const VALID_STATES: &str = "PENDING,RUNNING,SUSPENDED,COMPLETED,CANCELLED,FAILED,TIMEOUT,NODE_FAIL,PREEMPTED,BOOT_FAIL,DEADLINE,OUT_OF_MEMORY,COMPLETING,CONFIGURING,RESIZING,RESV_DEL_HOLD,REQUEUED,REQUEUE_FED,REQUEUE_HOLD,REVOKED,SIGNALING,SPECIAL_EXIT,STAGE_OUT,STOPPED";
 
 use crate::host::print_out;
-use crate::host::unix_now;
 use sk8_opts::query::split_list;
 /// `squeue`, run by that name (`argv0`) with `args`.
 pub fn main(argv0: &str, args: &[String]) -> ExitCode {
@@ -65,10 +64,9 @@ fn run(argv0: &str, args: &[String]) -> Result<ExitCode, Failure> {
     let be = backend()?;
     let req = request(&p, be.as_ref())?;
     let mut ctx = Context {
-        now: unix_now(),
-        // sk8 reads no time zone database: times print in UTC.
-        utc_offset: 0,
-        groups: group_names(&std::fs::read_to_string("/etc/group").unwrap_or_default()),
+        now: sk8_host::now(),
+        zone: sk8_host::local_zone(),
+        groups: crate::host::group_names(),
         cluster: be.cluster(),
     };
     for e in req.format.errors() {
@@ -101,7 +99,7 @@ fn run(argv0: &str, args: &[String]) -> Result<ExitCode, Failure> {
                 out.push('\n');
                 print_out(&out);
                 std::thread::sleep(Duration::from_secs(secs));
-                ctx.now = unix_now();
+                ctx.now = sk8_host::now();
             }
         }
     }
@@ -202,15 +200,14 @@ fn request(p: &sk8_opts::query::Parsed, be: &dyn Backend) -> Result<Request, Fai
             .or_else(|| env("SQUEUE_USERS"))
     };
     if let Some(list) = users {
-        let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
         for u in list.split(',').filter(|s| !s.is_empty()) {
             if !be.local_users() {
                 filter.users.push(u.to_owned());
                 continue;
             }
-            match lookup_user(&passwd, u) {
-                Some((name, _)) => filter.users.push(name),
-                None => eprintln!("squeue: error: Invalid user: {u}\n"),
+            match sk8_host::user_of_item(u) {
+                Ok(Some(user)) => filter.users.push(user.name),
+                Ok(None) | Err(_) => eprintln!("squeue: error: Invalid user: {u}\n"),
             }
         }
         no_user = filter.users.is_empty();

@@ -1,20 +1,24 @@
 //! Values Slurm derives from a job record, shared by every command's output
 //! (`26928_[2-6%3]`, time used, `(Resources)`, `afterok:12(unfulfilled)`, ...).
 
+use std::fmt;
+use std::sync::Arc;
+
 use sk8_backend::{JobInfo, JobState};
 use sk8_spec::TimeLimit;
+use sk8_spec::civil::Zone;
 use sk8_spec::job::{Command, Memory, Sharing};
 
 /// What the output of a command depends on besides the records: the time
 /// and the local time zone (pure code reads no clock), and group names.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct Context {
     /// The current time (Unix seconds).
     pub now: i64,
-    /// Seconds east of UTC of the local time zone.
-    pub utc_offset: i32,
+    /// The zone times print in (Slurm prints local time).
+    pub zone: Zone,
     /// Group names by gid, for `%g`; unknown gids print as numbers.
-    pub groups: Vec<(u32, String)>,
+    pub groups: GroupNames,
     /// The cluster's name (`ClusterName`).
     pub cluster: String,
 }
@@ -30,10 +34,42 @@ impl Context {
 
     /// The group name of `gid`, or the number.
     pub fn group_name(&self, gid: u32) -> String {
-        self.groups
-            .iter()
-            .find(|(g, _)| *g == gid)
-            .map_or_else(|| gid.to_string(), |(_, n)| n.clone())
+        (self.groups.0)(gid).unwrap_or_else(|| gid.to_string())
+    }
+}
+
+/// Where group names come from: the host's group database (through a
+/// lookup the commands pass in), or a fixed list.
+#[derive(Clone)]
+pub struct GroupNames(Arc<dyn Fn(u32) -> Option<String> + Send + Sync>);
+
+impl GroupNames {
+    /// Names from `lookup` (the commands pass sk8-host's NSS lookup).
+    pub fn new(lookup: impl Fn(u32) -> Option<String> + Send + Sync + 'static) -> Self {
+        Self(Arc::new(lookup))
+    }
+
+    /// Names from a fixed list of (gid, name).
+    pub fn list(names: Vec<(u32, String)>) -> Self {
+        Self::new(move |gid| {
+            names
+                .iter()
+                .find(|(g, _)| *g == gid)
+                .map(|(_, n)| n.clone())
+        })
+    }
+}
+
+/// No names: every gid prints as its number.
+impl Default for GroupNames {
+    fn default() -> Self {
+        Self::new(|_| None)
+    }
+}
+
+impl fmt::Debug for GroupNames {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("GroupNames(..)")
     }
 }
 

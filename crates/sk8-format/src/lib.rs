@@ -21,4 +21,5 @@ pub mod squeue;
 pub mod text;
 pub mod time;
 
-pub use job::Context;
+pub use job::{Context, GroupNames};
+pub use sk8_spec::civil::Zone;

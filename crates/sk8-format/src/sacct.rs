@@ -241,7 +241,7 @@ fn elapsed(start: Option<i64>, end: Option<i64>, state: JobState, now: i64) -> i
 
 /// The value of field `name` for `row`.
 pub fn value(name: &str, row: Row<'_>, ctx: &Context) -> String {
-    let stamp = |t: Option<i64>| stamp_or(t, ctx.utc_offset, "Unknown");
+    let stamp = |t: Option<i64>| stamp_or(t, &ctx.zone, "Unknown");
     match row {
         Row::Job(j) => {
             let spec = &j.spec;

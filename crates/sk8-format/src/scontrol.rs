@@ -118,7 +118,7 @@ fn gpus(job: &JobInfo) -> u64 {
 pub fn show_job(job: &JobInfo, ctx: &Context, one_liner: bool) -> String {
     let spec = &job.spec;
     let end = if one_liner { " " } else { "\n   " };
-    let stamp = |t: Option<i64>, none: &str| stamp_or(t, ctx.utc_offset, none);
+    let stamp = |t: Option<i64>, none: &str| stamp_or(t, &ctx.zone, none);
     let mut o = String::with_capacity(1024);
     let _ = write!(o, "JobId={} ", job.id);
     if let Some(a) = &job.array {
@@ -351,7 +351,7 @@ pub fn show_node(node: &NodeInfo, ctx: &Context, one_liner: bool) -> String {
     if !node.partitions.is_empty() {
         let _ = write!(o, "Partitions={} {end}", node.partitions.join(","));
     }
-    let boot = stamp_or(None, ctx.utc_offset, "None");
+    let boot = stamp_or(None, &ctx.zone, "None");
     let _ = write!(o, "BootTime={boot} SlurmdStartTime={boot}{end}");
     let _ = write!(o, "LastBusyTime={boot}{end}");
     let _ = write!(

@@ -609,6 +609,6 @@ fn group_value(field: NodeField, g: &Group<'_>, width: i32, _ctx: &Context) -> S
 /// The `-l` date line (see [`crate::squeue::date_line`]).
 pub fn date_line(ctx: &Context) -> String {
     let mut s = String::new();
-    let _ = write!(s, "{}", crate::time::ctime(ctx.now, ctx.utc_offset));
+    let _ = write!(s, "{}", crate::time::ctime(ctx.now, &ctx.zone));
     s
 }

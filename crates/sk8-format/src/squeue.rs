@@ -14,7 +14,7 @@ use sk8_backend::{JobInfo, JobState};
 
 use crate::job::{self, Context, or_null, star};
 use crate::text::{WidthBudget, pad_into, width_error};
-use crate::time::{Timestamp, squeue_limit, squeue_secs, stamp_or};
+use crate::time::{squeue_limit, squeue_secs, stamp_or};
 
 /// squeue's default layout.
 pub const DEFAULT_FORMAT: &str = "%.18i %.9P %.8j %.8u %.2t %.10M %.6D %R";
@@ -181,7 +181,7 @@ impl JobField {
     pub fn value(self, job: &JobInfo, ctx: &Context) -> String {
         let spec = &job.spec;
         let s = |v: Option<&String>| or_null(v.map(String::as_str)).to_owned();
-        let time = |t: Option<i64>| stamp_or(t, ctx.utc_offset, "N/A");
+        let time = |t: Option<i64>| stamp_or(t, &ctx.zone, "N/A");
         match self {
             Self::Account => s(spec.account.as_ref()),
             Self::JobId2 => job.id.to_string(),
@@ -559,7 +559,7 @@ impl Format {
 
 /// The date line `squeue -l` and `sinfo -l` print first (`Sat Nov 28 16:23:03 2026`).
 pub fn date_line(ctx: &Context) -> String {
-    crate::time::ctime(ctx.now, ctx.utc_offset)
+    crate::time::ctime(ctx.now, &ctx.zone)
 }
 
 /// Whether squeue shows a job when no `-t` was given: pending, running,
@@ -623,14 +623,7 @@ pub fn expand_array_tasks(jobs: &[JobInfo]) -> Vec<JobInfo> {
 
 /// Renders a submit-like timestamp the way squeue does (`N/A` for none).
 pub fn squeue_time(t: Option<i64>, ctx: &Context) -> String {
-    match t {
-        Some(unix) if unix != 0 => Timestamp {
-            unix,
-            utc_offset: ctx.utc_offset,
-        }
-        .to_string(),
-        _ => "N/A".to_owned(),
-    }
+    crate::time::stamp_or(t, &ctx.zone, "N/A")
 }
 
 impl std::fmt::Display for Format {

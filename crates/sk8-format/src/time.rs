@@ -4,12 +4,14 @@
 //! (`0:00`, `1:02:03`, `1-02:03:04`, `INVALID` beyond a year), scontrol's and
 //! sacct's fixed form (`00:00:00`, `1-02:03:04`), and minutes (`UNLIMITED`,
 //! `infinite` in sinfo). Timestamps are local time in ISO form
-//! (`2026-11-28T15:48:49`); the offset from UTC is an argument so that the
-//! crate stays free of the clock and the time zone database.
+//! (`2026-11-28T15:48:49`); the [`Zone`] is an argument so that the crate
+//! stays free of the clock and the time zone database, and so that printing
+//! and parsing (`sacct -S`, `--begin`) read the same zone.
 
 use std::fmt;
 
 use sk8_spec::TimeLimit;
+use sk8_spec::civil::{Civil, Zone};
 
 /// Seconds in a (non-leap) year: squeue prints `INVALID` beyond it.
 const YEAR_SECONDS: i64 = 365 * 24 * 3600;
@@ -107,62 +109,44 @@ pub struct Timestamp {
     pub utc_offset: i32,
 }
 
-impl fmt::Display for Timestamp {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let local = self.unix + i64::from(self.utc_offset);
-        let days = local.div_euclid(86400);
-        let secs = local.rem_euclid(86400);
-        let (y, mo, d) = civil_from_days(days);
-        write!(
-            f,
-            "{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}",
-            secs / 3600,
-            secs / 60 % 60,
-            secs % 60
-        )
+impl Timestamp {
+    /// `unix` as the clocks of `zone` show it.
+    pub fn in_zone(unix: i64, zone: &Zone) -> Self {
+        Self {
+            unix,
+            utc_offset: zone.utc_offset(unix),
+        }
     }
 }
 
-/// Parses [`Timestamp`]'s text back to Unix seconds, given the offset.
-pub fn parse_timestamp(s: &str, utc_offset: i32) -> Option<i64> {
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        Civil::from_seconds(self.unix + i64::from(self.utc_offset)).fmt(f)
+    }
+}
+
+/// Parses [`Timestamp`]'s text, a wall time in `zone`, back to Unix seconds.
+pub fn parse_timestamp(s: &str, zone: &Zone) -> Option<i64> {
     let (date, time) = s.split_once('T')?;
     let mut d = date.splitn(3, '-').map(str::parse::<i64>);
-    let (y, mo, day) = (d.next()?.ok()?, d.next()?.ok()?, d.next()?.ok()?);
+    let (year, month, day) = (d.next()?.ok()?, d.next()?.ok()?, d.next()?.ok()?);
     let mut t = time.splitn(3, ':').map(str::parse::<i64>);
-    let (h, mi, sec) = (t.next()?.ok()?, t.next()?.ok()?, t.next()?.ok()?);
-    let days = days_from_civil(y, mo, day);
-    Some(days * 86400 + h * 3600 + mi * 60 + sec - i64::from(utc_offset))
+    let (hour, minute, second) = (t.next()?.ok()?, t.next()?.ok()?, t.next()?.ok()?);
+    Some(zone.unix(Civil {
+        year,
+        month,
+        day,
+        hour,
+        minute,
+        second,
+    }))
 }
 
-/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian.
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let mp = if m > 2 { m - 3 } else { m + 9 };
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// A timestamp, or `none` when unset or zero (`Unknown`, `N/A`, `None`:
-/// each field has its word).
-pub fn stamp_or(t: Option<i64>, utc_offset: i32, none: &str) -> String {
+/// A timestamp in `zone`, or `none` when unset or zero (`Unknown`, `N/A`,
+/// `None`: each field has its word).
+pub fn stamp_or(t: Option<i64>, zone: &Zone, none: &str) -> String {
     match t {
-        Some(unix) if unix != 0 => Timestamp { unix, utc_offset }.to_string(),
+        Some(unix) if unix != 0 => Timestamp::in_zone(unix, zone).to_string(),
         _ => none.to_owned(),
     }
 }
@@ -170,22 +154,21 @@ pub fn stamp_or(t: Option<i64>, utc_offset: i32, none: &str) -> String {
 /// The date line atop `squeue -l` and `sinfo -l`: Slurm's `slurm_ctime2`,
 /// strftime's `%a %b %d %T %Y`, so the day is zero-padded
 /// (`Wed Dec 02 01:26:04 2026`), unlike libc's `ctime` (`Dec  2`).
-pub fn ctime(unix: i64, utc_offset: i32) -> String {
+pub fn ctime(unix: i64, zone: &Zone) -> String {
     const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
     const MONTHS: [&str; 12] = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ];
-    let local = unix + i64::from(utc_offset);
-    let days = local.div_euclid(86400);
-    let secs = local.rem_euclid(86400);
-    let (y, mo, d) = civil_from_days(days);
+    let c = zone.civil(unix);
     format!(
-        "{} {} {d:02} {:02}:{:02}:{:02} {y}",
-        DAYS[days.rem_euclid(7) as usize],
-        MONTHS[(mo - 1) as usize],
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
+        "{} {} {:02} {:02}:{:02}:{:02} {}",
+        DAYS[c.days().rem_euclid(7) as usize],
+        MONTHS[(c.month - 1) as usize],
+        c.day,
+        c.hour,
+        c.minute,
+        c.second,
+        c.year
     )
 }
 
@@ -254,13 +237,20 @@ mod tests {
             .to_string(),
             "2026-11-28T16:48:49"
         );
-        assert_eq!(ctime(t, 0), "Sat Nov 28 15:48:49 2026");
-        assert_eq!(ctime(0, 0), "Thu Jan 01 00:00:00 1970");
+        let utc = Zone::utc();
+        assert_eq!(ctime(t, &utc), "Sat Nov 28 15:48:49 2026");
+        assert_eq!(ctime(0, &utc), "Thu Jan 01 00:00:00 1970");
         // A single-digit day is zero-padded, as squeue -l and sinfo -l print
         // it on the first nine days of a month (2026-12-02T01:26:04Z).
-        assert_eq!(ctime(1_796_174_764, 0), "Wed Dec 02 01:26:04 2026");
-        assert_eq!(stamp_or(None, 0, "Unknown"), "Unknown");
-        assert_eq!(stamp_or(Some(0), 0, "N/A"), "N/A");
+        assert_eq!(ctime(1_796_174_764, &utc), "Wed Dec 02 01:26:04 2026");
+        assert_eq!(stamp_or(None, &utc, "Unknown"), "Unknown");
+        assert_eq!(stamp_or(Some(0), &utc, "N/A"), "N/A");
+        // The zone shifts the date line too: 01:26 UTC is the day before in New
+        // York's winter offset.
+        assert_eq!(
+            ctime(1_796_174_764, &Zone::fixed(-5 * 3600)),
+            "Tue Dec 01 20:26:04 2026"
+        );
     }
 
     proptest! {
@@ -277,7 +267,7 @@ mod tests {
         #[test]
         fn timestamp_round_trip(unix in -2_000_000_000i64..8_000_000_000, off in -50_400i32..=50_400) {
             let text = Timestamp { unix, utc_offset: off }.to_string();
-            prop_assert_eq!(parse_timestamp(&text, off), Some(unix));
+            prop_assert_eq!(parse_timestamp(&text, &Zone::fixed(off)), Some(unix));
         }
     }
 }

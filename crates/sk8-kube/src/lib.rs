@@ -35,6 +35,7 @@ use sk8_backend::{
     AllocEvent, AllocRequest, Backend, Error, ExitStatus, Granted, JobFilter, JobId, JobInfo,
     JobRef, JobUpdate, NodeInfo, PartitionInfo, SignalScope, StepAccess, SubmitRequest, WillRun,
 };
+use sk8_host::now;
 use sk8_manifest::config::{KubeConfig, Provider};
 use sk8_spec::JobSpec;
 
@@ -220,12 +221,6 @@ fn namespace_for(configured: Option<&str>, kubeconfig: &str) -> String {
         None if kubeconfig.is_empty() => "default".to_string(),
         None => kubeconfig.to_string(),
     }
-}
-
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
 fn unsupported(what: &str) -> Error {

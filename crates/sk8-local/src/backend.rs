@@ -208,7 +208,7 @@ impl LocalBackend {
         let begin_time = spec
             .begin
             .as_ref()
-            .map(|b| b.resolve(now, &|_| utc_offset()))
+            .map(|b| b.resolve(now, &sk8_host::local_zone()))
             .filter(|&t| t > now);
         let array_pending = if kind == Kind::Batch {
             spec.array.as_ref().map(|a| a.indices()).unwrap_or_default()
@@ -342,8 +342,12 @@ impl LocalBackend {
                     .map_or(TimeLimit::Unlimited, TimeLimit::Minutes),
             ),
             submit_time: row.submit_time,
-            eligible_time: row.eligible_time,
-            start_time: row.start_time,
+            // A job waiting for its `--begin` shows that time as both, as
+            // slurmctld sets them at submission.
+            eligible_time: row.eligible_time.or(row.begin_time),
+            start_time: row
+                .start_time
+                .or(row.begin_time.filter(|_| row.state == JobState::Pending)),
             end_time,
             nodes,
             node_cpus,
@@ -527,55 +531,13 @@ fn pending_text(idx: &[u32], spec: &JobSpec) -> String {
     out
 }
 
-/// The local zone's offset from UTC in seconds (from `date +%z`: std has no
-/// time zone database).
-fn utc_offset() -> i32 {
-    let out = std::process::Command::new("date")
-        .arg("+%z")
-        .stderr(std::process::Stdio::null())
-        .output();
-    let text = out
-        .ok()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .unwrap_or_default();
-    parse_offset(&text).unwrap_or(0)
-}
-
-fn parse_offset(text: &str) -> Option<i32> {
-    let (sign, rest) = match text.as_bytes().first()? {
-        b'+' => (1, &text[1..]),
-        b'-' => (-1, &text[1..]),
-        _ => return None,
-    };
-    if rest.len() != 4 {
-        return None;
-    }
-    let h: i32 = rest[..2].parse().ok()?;
-    let m: i32 = rest[2..].parse().ok()?;
-    Some(sign * (h * 3600 + m * 60))
-}
-
-/// The user running this process, from `/proc/self/status` and `/etc/passwd`.
+/// The user running this process: its name in the user database (NSS),
+/// else `$USER`, else the uid.
 pub(crate) fn user_name() -> String {
-    let uid = std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("Uid:"))
-                .and_then(|v| v.split_whitespace().next().map(str::to_string))
-        });
-    if let (Some(uid), Ok(passwd)) = (&uid, std::fs::read_to_string("/etc/passwd")) {
-        for line in passwd.lines() {
-            let f: Vec<&str> = line.split(':').collect();
-            if f.len() > 2 && f[2] == uid {
-                return f[0].to_string();
-            }
-        }
-    }
-    std::env::var("USER")
-        .ok()
-        .or(uid)
-        .unwrap_or_else(|| "nobody".into())
+    let uid = sk8_host::current_uid();
+    sk8_host::user_name(uid)
+        .or_else(|| std::env::var("USER").ok())
+        .unwrap_or_else(|| uid.to_string())
 }
 
 impl Backend for LocalBackend {
@@ -963,17 +925,5 @@ impl Backend for LocalBackend {
             ..filter.clone()
         };
         self.query(&filter)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn offsets() {
-        assert_eq!(parse_offset("+0100"), Some(3600));
-        assert_eq!(parse_offset("-0530"), Some(-(5 * 3600 + 30 * 60)));
-        assert_eq!(parse_offset("Z"), None);
     }
 }

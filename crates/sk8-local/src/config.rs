@@ -115,22 +115,12 @@ impl HostShape {
             .and_then(|m| parse_meminfo(&m))
             .unwrap_or(1024);
         Self {
-            name: short_hostname(),
+            name: sk8_host::short_hostname(),
             cpus,
             memory_mb,
             gpus: count_gpus(),
         }
     }
-}
-
-/// The host's short name, as Slurm names a node by default.
-pub fn short_hostname() -> String {
-    let full = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|s| s.trim().to_string())
-        .ok()
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| "localhost".to_string());
-    full.split('.').next().unwrap_or(&full).to_string()
 }
 
 fn parse_meminfo(text: &str) -> Option<u64> {

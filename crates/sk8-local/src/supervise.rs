@@ -113,13 +113,9 @@ fn write_private(path: &Path, data: &[u8], mode: u32) -> Result<()> {
     crate::private::write(path, data, mode).map_err(host_err("cannot write the job's files"))
 }
 
-/// Slurm's local time stamp (`2024-01-02T03:04:05`), from `date`.
+/// Slurm's local time stamp of now (`2024-01-02T03:04:05`).
 fn stamp() -> String {
-    std::process::Command::new("date")
-        .arg("+%Y-%m-%dT%H:%M:%S")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .unwrap_or_default()
+    sk8_host::local_zone().civil(now()).to_string()
 }
 
 /// The process group `pid` leads, when it is a child of one of `agents`

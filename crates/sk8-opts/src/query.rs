@@ -431,30 +431,6 @@ pub fn split_list(list: &str) -> Vec<String> {
         .collect()
 }
 
-/// The user a `-u` item names, from the text of `/etc/passwd`: a name, or
-/// a numeric uid. Returns (name, uid).
-pub fn lookup_user(passwd: &str, who: &str) -> Option<(String, u32)> {
-    passwd.lines().find_map(|l| {
-        let mut f = l.split(':');
-        let name = f.next()?;
-        let uid = f.nth(1)?.parse::<u32>().ok()?;
-        (name == who || who.parse::<u32>() == Ok(uid)).then(|| (name.to_owned(), uid))
-    })
-}
-
-/// Group names by gid, from the text of `/etc/group` (for `%g`).
-pub fn group_names(group: &str) -> Vec<(u32, String)> {
-    group
-        .lines()
-        .filter_map(|l| {
-            let mut f = l.split(':');
-            let name = f.next()?;
-            let gid = f.nth(1)?.parse::<u32>().ok()?;
-            Some((gid, name.to_owned()))
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -506,15 +482,6 @@ mod tests {
             e.message("sacct"),
             "sacct: option requires an argument -- 'o'"
         );
-    }
-
-    #[test]
-    fn users_and_groups_are_read_from_their_files() {
-        let passwd = "root:x:0:0:root:/root:/bin/bash\nalice:x:1000:1000::/home/a:/bin/sh\n";
-        assert_eq!(lookup_user(passwd, "alice"), Some(("alice".into(), 1000)));
-        assert_eq!(lookup_user(passwd, "0"), Some(("root".into(), 0)));
-        assert_eq!(lookup_user(passwd, "bob"), None);
-        assert_eq!(group_names("wheel:x:10:a,b\n"), [(10, "wheel".to_owned())]);
     }
 
     #[test]

@@ -26,6 +26,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::civil::{Civil, Zone};
+
 /// Why a time specification was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BeginError {
@@ -80,67 +82,6 @@ pub enum BeginSpec {
     Tokens(Vec<BeginToken>),
 }
 
-/// A broken-down local time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Civil {
-    year: i64,
-    month: i64, // 1..=12
-    day: i64,
-    hour: i64,
-    minute: i64,
-    second: i64,
-}
-
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (
-        if m <= 2 {
-            yoe + era * 400 + 1
-        } else {
-            yoe + era * 400
-        },
-        m,
-        d,
-    )
-}
-
-fn to_civil(local: i64) -> Civil {
-    let (year, month, day) = civil_from_days(local.div_euclid(86_400));
-    let secs = local.rem_euclid(86_400);
-    Civil {
-        year,
-        month,
-        day,
-        hour: secs / 3600,
-        minute: secs / 60 % 60,
-        second: secs % 60,
-    }
-}
-
-fn from_civil(c: Civil) -> i64 {
-    // Like mktime: months and days out of range roll over.
-    let months = c.year * 12 + (c.month - 1);
-    let (y, m) = (months.div_euclid(12), months.rem_euclid(12) + 1);
-    (days_from_civil(y, m, 1) + c.day - 1) * 86_400 + c.hour * 3600 + c.minute * 60 + c.second
-}
-
 impl BeginSpec {
     /// The tokens (empty for a Unix time).
     pub fn tokens(&self) -> &[BeginToken] {
@@ -150,14 +91,14 @@ impl BeginSpec {
         }
     }
 
-    /// The start time as Unix seconds, for a submission at `now` in a zone
-    /// whose UTC offset (seconds east) at a given Unix time is `utc_offset`.
-    pub fn resolve(&self, now: i64, utc_offset: &dyn Fn(i64) -> i32) -> i64 {
+    /// The start time as Unix seconds, for a submission at `now`, the
+    /// value read as a wall time in `zone` (Slurm reads it in the local zone).
+    pub fn resolve(&self, now: i64, zone: &Zone) -> i64 {
         let tokens = match self {
             Self::Unix(t) => return *t,
             Self::Tokens(t) => t,
         };
-        let local = |t: i64| to_civil(t + i64::from(utc_offset(t)));
+        let local = |t: i64| zone.civil(t);
         let now_tm = local(now);
         let (mut hour, mut minute, mut second) = (-1i64, -1i64, 0i64);
         let (mut month, mut day, mut year) = (-1i64, -1i64, None::<i64>);
@@ -206,22 +147,19 @@ impl BeginSpec {
                 (month, day, hour, minute) > (now_tm.month, now_tm.day, now_tm.hour, now_tm.minute);
             if ahead { now_tm.year } else { now_tm.year + 1 }
         });
-        let wall = from_civil(Civil {
+        zone.unix(Civil {
             year,
             month,
             day,
             hour,
             minute,
             second,
-        });
-        // Local wall time to UTC: two rounds settle the offset (as mktime would).
-        let guess = wall - i64::from(utc_offset(wall));
-        wall - i64::from(utc_offset(guess))
+        })
     }
 
     /// [`BeginSpec::resolve`] for a fixed UTC offset in seconds.
     pub fn resolve_fixed(&self, now: i64, utc_offset: i32) -> i64 {
-        self.resolve(now, &|_| utc_offset)
+        self.resolve(now, &Zone::fixed(utc_offset))
     }
 }
 

@@ -12,6 +12,7 @@
 
 pub mod array;
 pub mod begin;
+pub mod civil;
 pub mod constraint;
 pub mod dependency;
 pub mod distribution;
@@ -28,6 +29,7 @@ pub mod time;
 
 pub use array::ArraySpec;
 pub use begin::BeginSpec;
+pub use civil::Zone;
 pub use constraint::Constraint;
 pub use dependency::Dependency;
 pub use distribution::Distribution;

@@ -45,7 +45,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::mpsc::{Sender, channel};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use sk8_proto::{
     BatchSpec, Event, ExitStatus, Frame, Input, Kind, LaunchSpec, Output, Request,
@@ -124,9 +124,7 @@ impl Shared {
     }
 
     fn log(&self, line: &str) {
-        let secs = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
+        let secs = sk8_host::now();
         if let Ok(mut w) = self.log.lock() {
             let _ = writeln!(w, "{secs} sk8-agent[{}]: {line}", self.cfg.node);
             let _ = w.flush();
@@ -649,7 +647,7 @@ fn serve_connection(shared: &Arc<Shared>, mut stream: TcpStream, peer: &str) {
                     .map(|a| a.rsplit('/').next().unwrap_or(a).to_string())
                     .unwrap_or_default(),
                 tasks: u32::try_from(spec.tasks.len()).unwrap_or(u32::MAX),
-                start: unix_now(),
+                start: sk8_host::now(),
                 end: None,
                 code: 0,
                 signal: 0,
@@ -657,7 +655,7 @@ fn serve_connection(shared: &Arc<Shared>, mut stream: TcpStream, peer: &str) {
             report_step(&report);
             let done = Box::new(move |statuses: Vec<ExitStatus>| {
                 let mut end = report;
-                end.end = Some(unix_now());
+                end.end = Some(sk8_host::now());
                 for st in statuses {
                     match st {
                         ExitStatus::Code(c) => {
@@ -696,12 +694,6 @@ fn serve_connection(shared: &Arc<Shared>, mut stream: TcpStream, peer: &str) {
             let _ = write_frame(&mut stream, &Frame::event(&Event::Error { message }));
         }
     }
-}
-
-fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0))
 }
 
 /// Writes a step report for the supervisor on standard output (after the

@@ -4,7 +4,7 @@
 use crate::kubelet::PodRuntime;
 use crate::resources::{ResDef, api_version};
 use crate::status::ApiError;
-use crate::util::{now_rfc3339, rfc3339, unix_now};
+use crate::util::{now_rfc3339, rfc3339};
 use crate::{Fault, SimConfig};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -355,7 +355,7 @@ impl State {
                 if deleting && current.is_some_and(|c| c <= grace) {
                     return Ok(Deleted::Pending(obj));
                 }
-                let now = unix_now();
+                let now = sk8_host::now();
                 let updated = self
                     .modify(plural, ns, name, |o| {
                         o["metadata"]["deletionTimestamp"] = json!(rfc3339(now + grace));

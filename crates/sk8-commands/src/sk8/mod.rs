@@ -172,7 +172,7 @@ fn supervise(id: u32) -> Result<(), String> {
 #[cfg(feature = "local")]
 fn schedule(at: Option<i64>) -> Result<(), String> {
     if let Some(at) = at {
-        let wait = u64::try_from(at.saturating_sub(crate::host::unix_now())).unwrap_or(0);
+        let wait = u64::try_from(at.saturating_sub(sk8_host::now())).unwrap_or(0);
         std::thread::sleep(std::time::Duration::from_secs(wait));
     }
     local()?.schedule().map_err(|e| e.to_string())

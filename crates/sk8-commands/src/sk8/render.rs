@@ -39,7 +39,7 @@ pub fn run(args: &[String]) -> Result<String, String> {
         .map_err(|f| f.text())?;
     let (provider, namespace, note) = where_it_goes(&cfg, req.provider);
     let script = String::from_utf8_lossy(&submission.script);
-    let submit_time = crate::host::unix_now();
+    let submit_time = sk8_host::now();
     let array = spec
         .array
         .as_ref()

@@ -78,7 +78,7 @@ pub fn kv(line: &str) -> BTreeMap<String, String> {
 }
 
 fn time(v: Option<&String>) -> Option<i64> {
-    v.and_then(|s| parse_timestamp(s, 0))
+    v.and_then(|s| parse_timestamp(s, &sk8_format::Zone::utc()))
 }
 
 fn name_id(v: &str) -> (String, u32) {
@@ -382,7 +382,7 @@ pub fn sacct(lines: &[&str]) -> Vec<JobInfo> {
     let mut jobs: Vec<JobInfo> = Vec::new();
     for line in lines.iter().skip(1) {
         let f: Vec<&str> = line.split('|').collect();
-        let stamp = |s: &str| parse_timestamp(s, 0);
+        let stamp = |s: &str| parse_timestamp(s, &sk8_format::Zone::utc());
         let state = JobState::from_str(f[6].split(' ').next().unwrap()).unwrap();
         let nodes = if f[12] == "None assigned" {
             Vec::new()

@@ -14,8 +14,8 @@ use crate::convert::blank_job;
 fn ctx() -> Context {
     Context {
         now: 1_795_880_100,
-        utc_offset: 0,
-        groups: Vec::new(),
+        zone: sk8_format::Zone::utc(),
+        groups: sk8_format::GroupNames::default(),
         cluster: "c".to_owned(),
     }
 }

@@ -62,8 +62,8 @@ pub fn run(cmd: &str, snap: &Snapshot, now: i64) -> String {
     let w = words(cmd);
     let ctx = Context {
         now,
-        utc_offset: 0,
-        groups: vec![(0, "root".to_owned())],
+        zone: sk8_format::Zone::utc(),
+        groups: sk8_format::GroupNames::list(vec![(0, "root".to_owned())]),
         cluster: "ref".to_owned(),
     };
     match w[0].as_str() {

@@ -16,8 +16,8 @@ const START: i64 = 1_795_880_100;
 fn ctx() -> Context {
     Context {
         now: START + 3723,
-        utc_offset: 0,
-        groups: vec![(100, "users".to_owned())],
+        zone: sk8_format::Zone::utc(),
+        groups: sk8_format::GroupNames::list(vec![(100, "users".to_owned())]),
         cluster: "c".to_owned(),
     }
 }
